@@ -1,13 +1,13 @@
 "End-to-end checks of `s8_train` on real CIFAR-10 images (a small slice of the JPEG copy)."
 import json, subprocess, sys
+from pathlib import Path
 import torch
 from s8_fastai.data import cifar10_dls
 from s8_fastai.model import CustomResNet
 from s8_fastai.train import read_history
 
 def s8_train(*args):
-    return subprocess.run([sys.executable, '-c', 'from s8_fastai.cli import s8_train; s8_train()', *map(str, args)],
-                          capture_output=True, text=True)
+    return subprocess.run([Path(sys.executable).parent/'s8_train', *map(str, args)], capture_output=True, text=True)
 
 def test_subset_run_writes_everything_and_learns(real_small, tmp_path):
     out = tmp_path/'run'
