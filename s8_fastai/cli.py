@@ -42,6 +42,8 @@ def s8_train(
     seed:int=Recipe.seed,               # random seed
     lr_min:float=None,                  # start and final LR (the LR finder picks what is not given)
     lr_max:float=None,                  # peak LR (the LR finder picks what is not given)
+    opt:str=Recipe.opt,                 # optimizer: sgd (Nesterov momentum, L2 weight decay) or adamw (decoupled weight decay)
+    wd:float=Recipe.wd,                 # weight decay
     label_smoothing:float=Recipe.label_smoothing, # label smoothing of the loss
     finder_its:int=Recipe.finder_its,   # batches the LR finder runs at most
     device:str='auto',                  # auto, cpu or cuda
@@ -51,8 +53,8 @@ def s8_train(
 ):
     "Train the custom ResNet on CIFAR-10 with the LR finder and the one-cycle recipe, then write the report"
     def go():
-        cfg = Recipe(epochs=epochs, bs=bs, seed=seed, lr_min=lr_min, lr_max=lr_max, label_smoothing=label_smoothing,
-                     finder_its=finder_its)
+        cfg = Recipe(epochs=epochs, bs=bs, seed=seed, lr_min=lr_min, lr_max=lr_max, opt=opt, wd=wd,
+                     label_smoothing=label_smoothing, finder_its=finder_its)
         learn = run_recipe(data, out, cfg, subset=subset, device=device, precision=precision, overwrite=overwrite,
                            resume=resume, quiet=quiet)
         if not no_report: print(f"report: {write_report(learn, learn.run_dir, metrics=learn.run_metrics)}", file=sys.stderr)

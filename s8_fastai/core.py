@@ -14,14 +14,16 @@ from fastai.vision.core import cifar_stats
 from fastai.torch_core import set_seed
 
 # %% auto #0
-__all__ = ['CIFAR10_CLASSES', 'CIFAR10_MEAN', 'CIFAR10_STD', 'PRECISIONS', 'Recipe', 'pick_device', 'pick_precision',
-           'environment', 'write_json']
+__all__ = ['CIFAR10_CLASSES', 'CIFAR10_MEAN', 'CIFAR10_STD', 'OPTIMIZERS', 'PRECISIONS', 'Recipe', 'pick_device',
+           'pick_precision', 'environment', 'write_json']
 
 # %% ../nbs/00_core.ipynb #aead32c5
 CIFAR10_CLASSES = ('airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck')
 CIFAR10_MEAN, CIFAR10_STD = cifar_stats  # per channel, on [0,1] pixels
 
 # %% ../nbs/00_core.ipynb #daebd123
+OPTIMIZERS = ('sgd', 'adamw')
+
 @dataclass
 class Recipe:
     "The S8 recipe's hyperparameters; defaults are the recipe's values."
@@ -30,8 +32,9 @@ class Recipe:
     pct_start:float=5/24       # share of the steps spent warming up: the LR peaks at the end of epoch 5
     lr_min:float|None=None     # start and final LR ('no annihilation'); None: from the LR finder
     lr_max:float|None=None     # peak LR; None: from the LR finder
-    mom:float=0.9              # SGD Nesterov momentum, constant over the cycle
-    wd:float=5e-4              # weight decay (L2, as torch.optim.SGD applies it)
+    opt:str='sgd'              # 'sgd': SGD with Nesterov momentum and L2 weight decay; 'adamw': Adam, decoupled weight decay
+    mom:float=0.9              # momentum (Adam's beta1), constant over the cycle
+    wd:float=5e-4              # weight decay: L2 for 'sgd' (as torch.optim.SGD applies it), decoupled for 'adamw'
     label_smoothing:float=0.0  # label smoothing of the cross-entropy loss
     logit_scale:float=0.125    # constant multiplying the logits before the softmax
     pad:int=4                  # pixels of reflection padding before the random 32x32 crop
@@ -45,6 +48,9 @@ class Recipe:
         if self.bs <= 0: raise ValueError(f"bs must be positive, got {self.bs}")
         if self.finder_its < 10: raise ValueError(f"finder_its must be at least 10, got {self.finder_its}")
         if not 0 < self.pct_start < 1: raise ValueError(f"pct_start must be in (0, 1), got {self.pct_start}")
+        if self.opt not in OPTIMIZERS: raise ValueError(f"opt must be one of {', '.join(OPTIMIZERS)}, got {self.opt!r}")
+        if self.wd < 0: raise ValueError(f"wd must not be negative, got {self.wd}")
+        if not 0 <= self.label_smoothing < 1: raise ValueError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
         for k in ('lr_min', 'lr_max'):
             v = getattr(self, k)
             if v is not None and not v > 0: raise ValueError(f"{k} must be positive, got {v}")

@@ -17,6 +17,7 @@ from PIL import Image
 from fastai.data.transforms import image_extensions
 from .core import write_json, CIFAR10_MEAN, CIFAR10_STD
 from .model import CustomResNet, load_weights
+from .train import flip_tta
 
 # %% auto #0
 __all__ = ['Interpretation', 'interpret', 'gradcam', 'save_fig', 'plot_history', 'plot_class_accuracy', 'misclassified',
@@ -145,6 +146,9 @@ def write_report(learn, out, n:int=20, layers=('layer3', 'layer2'), metrics:dict
     interp = interpret(learn)
     acc = interp.class_accuracy()
     metrics.update(class_accuracy=acc, report_test_accuracy=interp.accuracy)
+    if 'test_accuracy_tta' not in metrics:  # runs saved before the TTA figure existed
+        probs, targs = flip_tta(learn)
+        metrics['test_accuracy_tta'] = (probs.argmax(1) == targs).float().mean().item()
     figs = {}
     if hist: figs['curves'] = save_fig(plot_history(hist), out/'curves.png')
     figs['class_accuracy'] = save_fig(plot_class_accuracy(acc), out/'class_accuracy.png')
@@ -163,8 +167,8 @@ def write_report(learn, out, n:int=20, layers=('layer3', 'layer2'), metrics:dict
             figs[f'gradcam_{layer}'] = save_fig(plot_gradcam(interp, idxs, cams, layer), out/f'gradcam_{layer}.png')
     np.savez_compressed(out/'gradcam.npz', **cams)
     if (out/'metrics.json').exists() or metrics: write_json(out/'metrics.json', metrics)
-    keys = ('test_accuracy', 'test_loss', 'train_accuracy', 'train_loss', 'lr_min', 'lr_max', 'params', 'epochs',
-            'device', 'precision', 'wall_seconds')
+    keys = ('test_accuracy', 'test_accuracy_tta', 'test_loss', 'train_accuracy', 'train_loss', 'lr_min', 'lr_max',
+            'params', 'epochs', 'device', 'precision', 'wall_seconds')
     mrows = [(k, f'{metrics[k]:.4g}' if isinstance(metrics[k], float) else metrics[k]) for k in keys if k in metrics]
     confused = interp.most_confused(min_val=1)[:10]
     sec = [f'<h1>s8_fastai run: {html.escape(out.name)}</h1>', '<h2>Metrics</h2>', _table(mrows, ('metric', 'value'))]

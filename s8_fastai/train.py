@@ -15,17 +15,18 @@ from fastai.callback.channelslast import ChannelsLast  # patches Learner.to_chan
 from fastai.callback.fp16 import AMPMode
 from fastai.callback.progress import ProgressCallback
 from fastcore.basics import noop
-from fastai.optimizer import OptimWrapper
+from fastai.optimizer import OptimWrapper, Adam
 from fastai.losses import CrossEntropyLossFlat
 from fastai.metrics import accuracy
 from fastai.torch_core import set_seed
 from .core import Recipe, pick_device, pick_precision
 from .model import CustomResNet, n_params, load_weights
+from .data import RandomPadCrop, RandomFlipLR, Cutout
 
 # %% auto #0
 __all__ = ['HISTORY_COLS', 'CPUMixedPrecision', 'NonFiniteLoss', 'EpochCallback', 'History', 'read_history', 'save_atomic',
-           'Checkpoint', 'CheckpointError', 'load_checkpoint', 'sgd_nesterov', 's8_learner', 'loss_min', 'fall_start',
-           'find_lrs', 'fit_recipe', 'RunError', 'run_recipe', 'load_run']
+           'Checkpoint', 'CheckpointError', 'load_checkpoint', 'sgd_nesterov', 'recipe_opt', 's8_learner', 'loss_min',
+           'fall_start', 'find_lrs', 'fit_recipe', 'flip_tta', 'RunError', 'run_recipe', 'load_run']
 
 # %% ../nbs/03_train.ipynb #44161d5b
 class CPUMixedPrecision(Callback):
@@ -154,6 +155,10 @@ def sgd_nesterov(cfg:Recipe):
     "fastai `opt_func`: `torch.optim.SGD` with Nesterov momentum and weight decay from `cfg`"
     return partial(OptimWrapper, opt=torch.optim.SGD, momentum=cfg.mom, nesterov=True, weight_decay=cfg.wd)
 
+def recipe_opt(cfg:Recipe):
+    "The fastai `opt_func` named by `cfg.opt`: `sgd_nesterov`, or fastai's `Adam` with decoupled weight decay `cfg.wd`"
+    return sgd_nesterov(cfg) if cfg.opt == 'sgd' else partial(Adam, mom=cfg.mom, wd=cfg.wd, decouple_wd=True)
+
 def s8_learner(dls, cfg:Recipe|None=None, model=None, device:str|None='auto', precision:str|None='auto',
                path='.', cbs=None) -> Learner:
     "A fastai `Learner` for the custom ResNet with the recipe's loss, optimizer and precision"
@@ -163,7 +168,7 @@ def s8_learner(dls, cfg:Recipe|None=None, model=None, device:str|None='auto', pr
     if dls.device is None or torch.device(dls.device) != dev: dls.to(dev)
     model = model if model is not None else CustomResNet(len(dls.vocab), scale=cfg.logit_scale)
     learn = Learner(dls, model.to(dev), loss_func=CrossEntropyLossFlat(label_smoothing=cfg.label_smoothing),
-                    opt_func=sgd_nesterov(cfg), metrics=accuracy, path=path, model_dir='.', cbs=cbs)
+                    opt_func=recipe_opt(cfg), metrics=accuracy, path=path, model_dir='.', cbs=cbs)
     if dev.type == 'cuda':
         if prec in ('fp16', 'bf16'): learn.to_channelslast(amp_mode=AMPMode.FP16 if prec == 'fp16' else AMPMode.BF16)
     elif prec == 'bf16': learn.add_cb(CPUMixedPrecision())
@@ -211,6 +216,14 @@ def fit_recipe(learn:Learner, lr_min:float, lr_max:float, cfg:Recipe|None=None, 
     learn.fit_one_cycle(cfg.epochs, lr_max=lr_max, div=div, div_final=div, pct_start=cfg.pct_start,
                         moms=(cfg.mom,)*3, start_epoch=start_epoch, cbs=cbs)
     return learn
+
+# %% ../nbs/03_train.ipynb #2511c925
+def flip_tta(learn:Learner, dl=None):
+    "Probabilities and targets on `dl` (default: the test set), the mean of each image's and its mirror image's softmax"
+    dl = dl if dl is not None else learn.dls.valid
+    keep = [t for t in dl.after_batch.fs if not isinstance(t, (RandomPadCrop, RandomFlipLR, Cutout))]
+    dl = dl.new(shuffle=False, drop_last=False, after_batch=keep + [RandomFlipLR(p=1.)])
+    return learn.tta(dl=dl, n=1, beta=0.5)
 
 # %% ../nbs/03_train.ipynb #8b252407
 from .core import environment, write_json
@@ -285,13 +298,16 @@ def run_recipe(data=None, out=None, cfg:Recipe|None=None, subset:int|None=None, 
     save_atomic(learn.model.state_dict(), out/'model.pth')
     hist = read_history(out/'history.csv')
     last = hist[-1]
+    probs, targs = flip_tta(learn)
     metrics = dict(test_accuracy=last['test_accuracy'], test_loss=last['test_loss'],
+                   test_accuracy_tta=(probs.argmax(1) == targs).float().mean().item(),
                    train_accuracy=last['train_accuracy'], train_loss=last['train_loss'],
                    lr_min=lr_min, lr_max=lr_max, params=n_params(learn.model), epochs=cfg.epochs,
                    device=str(dev), precision=prec, wall_seconds=wall0 + time.perf_counter() - t0,
                    n_train=len(dls.train_ds), n_test=len(dls.valid_ds), vocab=list(dls.vocab), history=hist)
     write_json(out/'metrics.json', metrics)
-    _log(f"test accuracy {metrics['test_accuracy']:.4f} after {cfg.epochs} epochs, {metrics['wall_seconds']/60:.1f} min; "
+    _log(f"test accuracy {metrics['test_accuracy']:.4f} (flip TTA {metrics['test_accuracy_tta']:.4f}) after {cfg.epochs} epochs, "
+         f"{metrics['wall_seconds']/60:.1f} min; "
          f"results in {out}", quiet)
     learn.run_dir, learn.run_metrics = out, metrics
     return learn
