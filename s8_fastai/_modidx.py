@@ -61,6 +61,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                               's8_fastai/interpret.py'),
                                      's8_fastai.interpret.Interpretation.from_learner': ( 'interpret.html#interpretation.from_learner',
                                                                                           's8_fastai/interpret.py'),
+                                     's8_fastai.interpret._fmt': ('interpret.html#_fmt', 's8_fastai/interpret.py'),
                                      's8_fastai.interpret._img_tag': ('interpret.html#_img_tag', 's8_fastai/interpret.py'),
                                      's8_fastai.interpret._raw_images': ('interpret.html#_raw_images', 's8_fastai/interpret.py'),
                                      's8_fastai.interpret._read': ('interpret.html#_read', 's8_fastai/interpret.py'),

@@ -138,6 +138,12 @@ def _table(rows, header):
 _CSS = ("body{font-family:sans-serif;max-width:1200px;margin:auto;padding:1em}img{max-width:100%}"
         "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}")
 
+def _fmt(k, v):
+    if 'accuracy' in k and isinstance(v, float): return f'{v:.2%}'
+    if k == 'wall_seconds': return f'{v:,.0f} s ({v/60:.1f} min)'
+    if isinstance(v, int): return f'{v:,}'
+    return f'{v:.4g}' if isinstance(v, float) else v
+
 def write_report(learn, out, n:int=20, layers=('layer3', 'layer2'), metrics:dict|None=None, hist=None) -> Path:
     "Figures, `gradcam.npz` and a self-contained `report.html` for `learn` in the run folder `out`"
     out = Path(out)
@@ -169,14 +175,15 @@ def write_report(learn, out, n:int=20, layers=('layer3', 'layer2'), metrics:dict
     if (out/'metrics.json').exists() or metrics: write_json(out/'metrics.json', metrics)
     keys = ('test_accuracy', 'test_accuracy_tta', 'test_loss', 'train_accuracy', 'train_loss', 'lr_min', 'lr_max',
             'params', 'epochs', 'device', 'precision', 'wall_seconds')
-    mrows = [(k, f'{metrics[k]:.4g}' if isinstance(metrics[k], float) else metrics[k]) for k in keys if k in metrics]
+    mrows = [(k, _fmt(k, metrics[k])) for k in keys if k in metrics]
     confused = interp.most_confused(min_val=1)[:10]
     sec = [f'<h1>s8_fastai run: {html.escape(out.name)}</h1>', '<h2>Metrics</h2>', _table(mrows, ('metric', 'value'))]
     if 'curves' in figs: sec += ['<h2>Training curves</h2>', _img_tag(figs['curves'], 'loss and accuracy per epoch')]
     if hist: sec += [_table([(r['epoch'] + 1, f"{r['train_loss']:.4f}", f"{r['train_accuracy']:.4f}", f"{r['test_loss']:.4f}",
                               f"{r['test_accuracy']:.4f}", f"{r['lr']:.4g}", f"{r['seconds']:.0f}") for r in hist],
                              ('epoch', 'train loss', 'train acc', 'test loss', 'test acc', 'LR', 'seconds'))]
-    if (out/'lr_find.png').exists(): sec += ['<h2>LR finder</h2>', _img_tag(out/'lr_find.png', 'LR finder')]
+    sec += ['<h2>LR finder</h2>', _img_tag(out/'lr_find.png', 'LR finder') if (out/'lr_find.png').exists() else
+            '<p>The LR finder did not run: LRMIN and LRMAX were given (<code>--lr-min</code>, <code>--lr-max</code>).</p>']
     sec += ['<h2>Class-wise accuracy</h2>', _table([(k, f'{v:.2%}') for k, v in acc.items()], ('class', 'test accuracy')),
             _img_tag(figs['class_accuracy'], 'class-wise accuracy'),
             '<h2>Confusion matrix</h2>', _img_tag(figs['confusion'], 'confusion matrix'),

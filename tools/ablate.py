@@ -4,9 +4,9 @@ Each variant trains the custom ResNet from the same seed (same initial weights, 
 same stratified subset of the training images, with the recipe's one cycle shortened to `--epochs` (same shape:
 peak at 5/24 of the steps, final LR = LRMIN, batch size 512), and is judged once, after its last epoch, on the
 whole test set, without and with flip TTA. The SGD variants share LRMIN/LRMAX (by default the LR finder's values on
-the full training set, `--lr-min`/`--lr-max`); the Adam variant runs the LR finder itself, since its LR range is
-another one. A subset and a short cycle favour regularisation more than the full recipe does: read the
-differences as directions to try on the full run, not as its result.
+the full training set, `--lr-min`/`--lr-max`) unless a variant sets its own; the Adam variant runs the LR finder
+itself, since its LR range is another one. A subset and a short cycle favour regularisation more than the full
+recipe does: read the differences as directions to try on the full run, not as its result.
 
 Usage, from the project's root:
     python tools/ablate.py DATA [--subset 8000] [--epochs 10] [--only NAME ...] [--out ablation.json]
@@ -25,6 +25,7 @@ VARIANTS = {
     'sgd-wd2.5e-4': dict(wd=2.5e-4),
     'sgd-wd1e-3': dict(wd=1e-3),
     'adamw-wd0.05': dict(opt='adamw', wd=0.05),
+    'sgd-wd5e-4-lrmax0.0417': dict(lr_min=0.00417, lr_max=0.0417),  # the LRs of fastai's `minimum` suggestion
 }
 
 class LastValidOnly(Callback):
@@ -38,7 +39,8 @@ def run_variant(src, name, kw, epochs, lr_min, lr_max, finder_its):
     dls = cifar10_dls(src=src, bs=cfg.bs, cfg=cfg, device='cpu', seed=cfg.seed)
     learn = s8_learner(dls, cfg, device='cpu')
     t0 = time.perf_counter()
-    if cfg.opt != 'sgd': lr_min, lr_max = find_lrs(learn, num_it=finder_its)
+    if cfg.lr_min and cfg.lr_max: lr_min, lr_max = cfg.lr_min, cfg.lr_max
+    elif cfg.opt != 'sgd': lr_min, lr_max = find_lrs(learn, num_it=finder_its)
     fit_recipe(learn, lr_min, lr_max, cfg, cbs=LastValidOnly())
     train_loss, test_loss, test_acc = learn.recorder.values[-1]
     probs, targs = flip_tta(learn)
