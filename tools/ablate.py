@@ -26,6 +26,7 @@ VARIANTS = {
     'sgd-wd1e-3': dict(wd=1e-3),
     'adamw-wd0.05': dict(opt='adamw', wd=0.05),
     'sgd-wd5e-4-lrmax0.0417': dict(lr_min=0.00417, lr_max=0.0417),  # the LRs of fastai's `minimum` suggestion
+    'sgd-wd5e-4-seed0': dict(seed=0),                   # the recipe again with another seed: the noise floor
 }
 
 class LastValidOnly(Callback):
