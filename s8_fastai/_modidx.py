@@ -140,4 +140,5 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                  's8_fastai.train.run_recipe': ('train.html#run_recipe', 's8_fastai/train.py'),
                                  's8_fastai.train.s8_learner': ('train.html#s8_learner', 's8_fastai/train.py'),
                                  's8_fastai.train.save_atomic': ('train.html#save_atomic', 's8_fastai/train.py'),
-                                 's8_fastai.train.sgd_nesterov': ('train.html#sgd_nesterov', 's8_fastai/train.py')}}}
+                                 's8_fastai.train.sgd_nesterov': ('train.html#sgd_nesterov', 's8_fastai/train.py'),
+                                 's8_fastai.train.tta_accuracy': ('train.html#tta_accuracy', 's8_fastai/train.py')}}}

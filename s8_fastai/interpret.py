@@ -17,7 +17,7 @@ from PIL import Image
 from fastai.data.transforms import image_extensions
 from .core import write_json, CIFAR10_MEAN, CIFAR10_STD
 from .model import CustomResNet, load_weights
-from .train import flip_tta
+from .train import tta_accuracy
 
 # %% auto #0
 __all__ = ['Interpretation', 'interpret', 'gradcam', 'save_fig', 'plot_history', 'plot_class_accuracy', 'misclassified',
@@ -152,9 +152,7 @@ def write_report(learn, out, n:int=20, layers=('layer3', 'layer2'), metrics:dict
     interp = interpret(learn)
     acc = interp.class_accuracy()
     metrics.update(class_accuracy=acc, report_test_accuracy=interp.accuracy)
-    if 'test_accuracy_tta' not in metrics:  # runs saved before the TTA figure existed
-        probs, targs = flip_tta(learn)
-        metrics['test_accuracy_tta'] = (probs.argmax(1) == targs).float().mean().item()
+    if 'test_accuracy_tta' not in metrics: metrics['test_accuracy_tta'] = tta_accuracy(learn)  # runs saved before TTA
     figs = {}
     if hist: figs['curves'] = save_fig(plot_history(hist), out/'curves.png')
     figs['class_accuracy'] = save_fig(plot_class_accuracy(acc), out/'class_accuracy.png')

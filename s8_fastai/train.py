@@ -21,12 +21,12 @@ from fastai.metrics import accuracy
 from fastai.torch_core import set_seed
 from .core import Recipe, pick_device, pick_precision
 from .model import CustomResNet, n_params, load_weights
-from .data import RandomPadCrop, RandomFlipLR, Cutout
+from .data import RandomPadCrop, RandomFlipLR, Cutout, cifar10_dls
 
 # %% auto #0
 __all__ = ['HISTORY_COLS', 'CPUMixedPrecision', 'NonFiniteLoss', 'EpochCallback', 'History', 'read_history', 'save_atomic',
            'Checkpoint', 'CheckpointError', 'load_checkpoint', 'sgd_nesterov', 'recipe_opt', 's8_learner', 'loss_min',
-           'fall_start', 'find_lrs', 'fit_recipe', 'flip_tta', 'RunError', 'run_recipe', 'load_run']
+           'fall_start', 'find_lrs', 'fit_recipe', 'flip_tta', 'tta_accuracy', 'RunError', 'run_recipe', 'load_run']
 
 # %% ../nbs/03_train.ipynb #44161d5b
 class CPUMixedPrecision(Callback):
@@ -225,9 +225,12 @@ def flip_tta(learn:Learner, dl=None):
     dl = dl.new(shuffle=False, drop_last=False, after_batch=keep + [RandomFlipLR(p=1.)])
     return learn.tta(dl=dl, n=1, beta=0.5)
 
+def tta_accuracy(learn:Learner, dl=None) -> float:
+    "Accuracy on `dl` (default: the test set) with `flip_tta`"
+    return accuracy(*flip_tta(learn, dl)).item()
+
 # %% ../nbs/03_train.ipynb #8b252407
 from .core import environment, write_json
-from .data import cifar10_dls
 import json, sys
 
 class RunError(ValueError):
@@ -298,17 +301,14 @@ def run_recipe(data=None, out=None, cfg:Recipe|None=None, subset:int|None=None, 
     save_atomic(learn.model.state_dict(), out/'model.pth')
     hist = read_history(out/'history.csv')
     last = hist[-1]
-    probs, targs = flip_tta(learn)
-    metrics = dict(test_accuracy=last['test_accuracy'], test_loss=last['test_loss'],
-                   test_accuracy_tta=(probs.argmax(1) == targs).float().mean().item(),
+    metrics = dict(test_accuracy=last['test_accuracy'], test_loss=last['test_loss'], test_accuracy_tta=tta_accuracy(learn),
                    train_accuracy=last['train_accuracy'], train_loss=last['train_loss'],
                    lr_min=lr_min, lr_max=lr_max, params=n_params(learn.model), epochs=cfg.epochs,
                    device=str(dev), precision=prec, wall_seconds=wall0 + time.perf_counter() - t0,
                    n_train=len(dls.train_ds), n_test=len(dls.valid_ds), vocab=list(dls.vocab), history=hist)
     write_json(out/'metrics.json', metrics)
-    _log(f"test accuracy {metrics['test_accuracy']:.4f} (flip TTA {metrics['test_accuracy_tta']:.4f}) after {cfg.epochs} epochs, "
-         f"{metrics['wall_seconds']/60:.1f} min; "
-         f"results in {out}", quiet)
+    _log(f"test accuracy {metrics['test_accuracy']:.4f} (flip TTA {metrics['test_accuracy_tta']:.4f}) after {cfg.epochs} "
+         f"epochs, {metrics['wall_seconds']/60:.1f} min; results in {out}", quiet)
     learn.run_dir, learn.run_metrics = out, metrics
     return learn
 

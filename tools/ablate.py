@@ -13,11 +13,11 @@ Usage, from the project's root:
 """
 import argparse, json, time
 from pathlib import Path
+from s8_fastai.core import Recipe  # first: it silences fastai's import-time torch.jit warning
 from fastai.callback.core import Callback, CancelValidException
 from fastai.torch_core import set_seed
-from s8_fastai.core import Recipe
 from s8_fastai.data import cifar10_source, stratified_subset, cifar10_dls
-from s8_fastai.train import s8_learner, find_lrs, fit_recipe, flip_tta
+from s8_fastai.train import s8_learner, find_lrs, fit_recipe, tta_accuracy
 
 VARIANTS = {
     'sgd-wd5e-4': dict(),                               # the recipe's choice (DAWNBench)
@@ -44,9 +44,8 @@ def run_variant(src, name, kw, epochs, lr_min, lr_max, finder_its):
     elif cfg.opt != 'sgd': lr_min, lr_max = find_lrs(learn, num_it=finder_its)
     fit_recipe(learn, lr_min, lr_max, cfg, cbs=LastValidOnly())
     train_loss, test_loss, test_acc = learn.recorder.values[-1]
-    probs, targs = flip_tta(learn)
     return dict(name=name, changes=kw, lr_min=lr_min, lr_max=lr_max, train_loss=train_loss, test_loss=test_loss,
-                test_accuracy=float(test_acc), test_accuracy_tta=(probs.argmax(1) == targs).float().mean().item(),
+                test_accuracy=float(test_acc), test_accuracy_tta=tta_accuracy(learn),
                 seconds=time.perf_counter() - t0)
 
 def main():
