@@ -44,7 +44,10 @@ def s8_train(
     lr_max:float=None,                  # peak LR (the LR finder picks what is not given)
     opt:str=Recipe.opt,                 # optimizer: sgd (Nesterov momentum, L2 weight decay) or adamw (decoupled weight decay)
     wd:float=Recipe.wd,                 # weight decay
-    label_smoothing:float=Recipe.label_smoothing, # label smoothing of the loss
+    preset:str='recipe',                # named changes to the recipe: recipe (none) or tricks (label smoothing 0.2, EMA 0.99)
+    label_smoothing:float=None,         # label smoothing of the loss (default: the preset's; the recipe's is 0)
+    ema:float=None,                     # decay per step of the weights' moving average, 0 = off (default: the preset's; the recipe's is 0)
+    cutout_inside:bool=False,           # keep the Cutout square inside the image (Page's variant)
     finder_its:int=Recipe.finder_its,   # batches the LR finder runs at most
     device:str='auto',                  # auto, cpu or cuda
     precision:str='auto',               # auto (fp16 on CUDA, bf16 on CPU), bf16 or fp32
@@ -53,8 +56,9 @@ def s8_train(
 ):
     "Train the custom ResNet on CIFAR-10 with the LR finder and the one-cycle recipe, then write the report"
     def go():
-        cfg = Recipe(epochs=epochs, bs=bs, seed=seed, lr_min=lr_min, lr_max=lr_max, opt=opt, wd=wd,
-                     label_smoothing=label_smoothing, finder_its=finder_its)
+        given = {k: v for k, v in dict(label_smoothing=label_smoothing, ema=ema).items() if v is not None}
+        cfg = Recipe.preset(preset, epochs=epochs, bs=bs, seed=seed, lr_min=lr_min, lr_max=lr_max, opt=opt, wd=wd,
+                            finder_its=finder_its, cutout_inside=cutout_inside, **given)
         learn = run_recipe(data, out, cfg, subset=subset, device=device, precision=precision, overwrite=overwrite,
                            resume=resume, quiet=quiet)
         if not no_report: print(f"report: {write_report(learn, learn.run_dir, metrics=learn.run_metrics)}", file=sys.stderr)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #75e432a4
 from __future__ import annotations
-import json, platform, time, warnings
+import json, math, platform, time, warnings
 from dataclasses import dataclass, asdict, fields
 from pathlib import Path
 import torch
@@ -14,7 +14,7 @@ from fastai.vision.core import cifar_stats
 from fastai.torch_core import set_seed
 
 # %% auto #0
-__all__ = ['CIFAR10_CLASSES', 'CIFAR10_MEAN', 'CIFAR10_STD', 'OPTIMIZERS', 'PRECISIONS', 'Recipe', 'pick_device',
+__all__ = ['CIFAR10_CLASSES', 'CIFAR10_MEAN', 'CIFAR10_STD', 'OPTIMIZERS', 'PRESETS', 'PRECISIONS', 'Recipe', 'pick_device',
            'pick_precision', 'environment', 'write_json']
 
 # %% ../nbs/00_core.ipynb #aead32c5
@@ -41,6 +41,8 @@ class Recipe:
     cutout:int=8               # side of the Cutout square, pixels
     seed:int=42                # seed for weights, shuffling and augmentation
     finder_its:int=100         # batches the LR finder runs at most (it stops early when the loss diverges)
+    ema:float=0.0              # decay per step of a moving average of the weights (BN buffers too), tested and saved as the model; 0: off
+    cutout_inside:bool=False   # keep the Cutout square inside the image (Page's variant) instead of clipping it at the borders
 
     def validate(self):
         "Raise `ValueError` with a one-line message for values that cannot train"
@@ -49,18 +51,31 @@ class Recipe:
         if self.finder_its < 10: raise ValueError(f"finder_its must be at least 10, got {self.finder_its}")
         if not 0 < self.pct_start < 1: raise ValueError(f"pct_start must be in (0, 1), got {self.pct_start}")
         if self.opt not in OPTIMIZERS: raise ValueError(f"opt must be one of {', '.join(OPTIMIZERS)}, got {self.opt!r}")
-        if self.wd < 0: raise ValueError(f"wd must not be negative, got {self.wd}")
+        if not (math.isfinite(self.wd) and self.wd >= 0): raise ValueError(f"wd must be a finite number >= 0, got {self.wd}")
+        if not 0 <= self.mom < 1: raise ValueError(f"mom must be in [0, 1), got {self.mom}")
         if not 0 <= self.label_smoothing < 1: raise ValueError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
+        if not 0 <= self.ema < 1: raise ValueError(f"ema must be in [0, 1), got {self.ema}")
         for k in ('lr_min', 'lr_max'):
             v = getattr(self, k)
-            if v is not None and not v > 0: raise ValueError(f"{k} must be positive, got {v}")
+            if v is not None and not (math.isfinite(v) and v > 0): raise ValueError(f"{k} must be a finite number > 0, got {v}")
         if self.lr_min is not None and self.lr_max is not None and self.lr_min >= self.lr_max:
             raise ValueError(f"lr_min ({self.lr_min}) must be below lr_max ({self.lr_max})")
         return self
 
+    @classmethod
+    def preset(cls, name:str='recipe', **kw):
+        "The recipe with the changes of the preset `name` (see `PRESETS`), then the changes `kw`"
+        if name not in PRESETS: raise ValueError(f"unknown preset {name!r}: use one of {', '.join(PRESETS)}")
+        return cls(**{**PRESETS[name], **kw})
+
     def to_dict(self): return asdict(self)
     @classmethod
     def from_dict(cls, d): return cls(**{f.name: d[f.name] for f in fields(cls) if f.name in d})
+
+PRESETS = {
+    'recipe': {},                                    # the S8 recipe as it is
+    'tricks': dict(label_smoothing=0.2, ema=0.99),   # Page's training tricks that keep the network and the 24 epochs
+}
 
 # %% ../nbs/00_core.ipynb #0e7391d5
 PRECISIONS = ('auto', 'fp32', 'bf16', 'fp16')

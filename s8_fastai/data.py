@@ -21,7 +21,7 @@ from .core import CIFAR10_MEAN, CIFAR10_STD, Recipe
 
 # %% auto #0
 __all__ = ['DataError', 'CifarArrays', 'load_image_folder', 'make_image_folder', 'load_pickle_batches', 'make_pickle_batches',
-           'cifar10_source', 'stratified_subset', 'RandomPadCrop', 'RandomFlipLR', 'cutout_mask', 'Cutout',
+           'cifar10_source', 'stratified_subset', 'RandomPadCrop', 'RandomFlipLR', 'cutout_mask', 'Cutout', 'ShiftFlip',
            'cifar10_dblock', 'cifar10_dls', 'loader_speed']
 
 # %% ../nbs/01_data.ipynb #3c21d1b0
@@ -193,18 +193,33 @@ def cutout_mask(h:int, w:int, cy:torch.Tensor, cx:torch.Tensor, size:int=8) -> t
     return my[:, :, None] & mx[:, None, :]
 
 class Cutout(Transform):
-    "Zero one `size` x `size` square per image at a random centre (clipped at borders); runs after `Normalize`"
+    "Zero one `size` x `size` square per image at a random centre (clipped at borders, or `inside` them); runs after `Normalize`"
     split_idx, order = 0, 100
-    def __init__(self, size:int=8): store_attr()
+    def __init__(self, size:int=8, inside:bool=False): store_attr()
     def encodes(self, x:TensorImage):
         if not self.size: return x
         t = x.as_subclass(torch.Tensor)
         b, _, h, w = t.shape
-        cy, cx = torch.randint(0, h, (b,), device=t.device), torch.randint(0, w, (b,), device=t.device)
+        lo, hi = (self.size//2, self.size//2 - self.size + 1) if self.inside else (0, 0)
+        cy, cx = torch.randint(lo, h + hi, (b,), device=t.device), torch.randint(lo, w + hi, (b,), device=t.device)
         return TensorImage(t.masked_fill(cutout_mask(h, w, cy, cx, self.size)[:, None], 0.))
 
+# %% ../nbs/01_data.ipynb #b9ac05f0
+class ShiftFlip(Transform):
+    "A fixed view of a batch: every image shifted by (`dy`, `dx`) pixels (|shift| <= 1, reflected at the borders), then mirrored if `flip`"
+    order = 22
+    def __init__(self, dy:int=0, dx:int=0, flip:bool=False):
+        if max(abs(dy), abs(dx)) > 1: raise ValueError(f"shifts of at most 1 pixel, got ({dy}, {dx})")
+        store_attr()
+    def encodes(self, x:TensorImage):
+        t = x.as_subclass(torch.Tensor)
+        if self.dy or self.dx:
+            h, w = t.shape[-2:]
+            t = F.pad(t, (1, 1, 1, 1), mode='reflect')[..., 1 - self.dy:1 - self.dy + h, 1 - self.dx:1 - self.dx + w]
+        return TensorImage(t.flip(-1) if self.flip else t)
+
 # %% ../nbs/01_data.ipynb #b3d68ee4
-def cifar10_dblock(src:CifarArrays, pad:int=4, cutout:int=8) -> DataBlock:
+def cifar10_dblock(src:CifarArrays, pad:int=4, cutout:int=8, cutout_inside:bool=False) -> DataBlock:
     "fastai `DataBlock` over `src`: test split as validation, pad-crop, flip and Cutout on the training split"
     def get_image(i): return TensorImage(src.images[i])
     def get_label(i): return src.vocab[src.labels[i]]
@@ -213,7 +228,7 @@ def cifar10_dblock(src:CifarArrays, pad:int=4, cutout:int=8) -> DataBlock:
                      get_items=lambda s: list(range(len(s))), get_y=get_label,
                      splitter=IndexSplitter(src.test_idx.tolist()),
                      batch_tfms=[RandomPadCrop(pad), RandomFlipLR(), Normalize.from_stats(CIFAR10_MEAN, CIFAR10_STD),
-                                 Cutout(cutout)])
+                                 Cutout(cutout, inside=cutout_inside)])
 
 def cifar10_dls(path=None, bs:int=512, subset:int|None=None, cfg:Recipe|None=None, device=None,
                 src:CifarArrays|None=None, seed:int=0, **kwargs):
@@ -222,7 +237,7 @@ def cifar10_dls(path=None, bs:int=512, subset:int|None=None, cfg:Recipe|None=Non
     if bs <= 0: raise DataError(f"bs must be positive, got {bs}")
     src = src if src is not None else cifar10_source(path)
     if subset: src = stratified_subset(src, subset, seed=seed)
-    dls = cifar10_dblock(src, pad=cfg.pad, cutout=cfg.cutout).dataloaders(src, bs=bs, num_workers=0, device=device, **kwargs)
+    dls = cifar10_dblock(src, pad=cfg.pad, cutout=cfg.cutout, cutout_inside=cfg.cutout_inside).dataloaders(src, bs=bs, num_workers=0, device=device, **kwargs)
     dls.src = src
     return dls
 

@@ -17,7 +17,7 @@ from PIL import Image
 from fastai.data.transforms import image_extensions
 from .core import write_json, CIFAR10_MEAN, CIFAR10_STD
 from .model import CustomResNet, load_weights
-from .train import tta_accuracy
+from .train import tta_accuracies
 
 # %% auto #0
 __all__ = ['Interpretation', 'interpret', 'gradcam', 'save_fig', 'plot_history', 'plot_class_accuracy', 'misclassified',
@@ -152,7 +152,9 @@ def write_report(learn, out, n:int=20, layers=('layer3', 'layer2'), metrics:dict
     interp = interpret(learn)
     acc = interp.class_accuracy()
     metrics.update(class_accuracy=acc, report_test_accuracy=interp.accuracy)
-    if 'test_accuracy_tta' not in metrics: metrics['test_accuracy_tta'] = tta_accuracy(learn)  # runs saved before TTA
+    if 'test_accuracy_flip_translate' not in metrics:  # runs saved before these TTA levels
+        tta = tta_accuracies(learn, levels=('flip', 'flip_translate'))
+        metrics.update(test_accuracy_flip=tta['flip'], test_accuracy_flip_translate=tta['flip_translate'])
     figs = {}
     if hist: figs['curves'] = save_fig(plot_history(hist), out/'curves.png')
     figs['class_accuracy'] = save_fig(plot_class_accuracy(acc), out/'class_accuracy.png')
@@ -171,7 +173,8 @@ def write_report(learn, out, n:int=20, layers=('layer3', 'layer2'), metrics:dict
             figs[f'gradcam_{layer}'] = save_fig(plot_gradcam(interp, idxs, cams, layer), out/f'gradcam_{layer}.png')
     np.savez_compressed(out/'gradcam.npz', **cams)
     if (out/'metrics.json').exists() or metrics: write_json(out/'metrics.json', metrics)
-    keys = ('test_accuracy', 'test_accuracy_tta', 'test_loss', 'train_accuracy', 'train_loss', 'lr_min', 'lr_max',
+    keys = ('test_accuracy', 'test_accuracy_flip', 'test_accuracy_flip_translate', 'raw_test_accuracy', 'raw_test_accuracy_flip',
+            'raw_test_accuracy_flip_translate', 'test_loss', 'train_accuracy', 'train_loss', 'lr_min', 'lr_max',
             'params', 'epochs', 'device', 'precision', 'wall_seconds')
     mrows = [(k, _fmt(k, metrics[k])) for k in keys if k in metrics]
     confused = interp.most_confused(min_val=1)[:10]

@@ -19,14 +19,17 @@ from fastai.optimizer import OptimWrapper, Adam
 from fastai.losses import CrossEntropyLossFlat
 from fastai.metrics import accuracy
 from fastai.torch_core import set_seed
+from fastcore.foundation import L
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from .core import Recipe, pick_device, pick_precision
 from .model import CustomResNet, n_params, load_weights
-from .data import RandomPadCrop, RandomFlipLR, Cutout, cifar10_dls
+from .data import ShiftFlip, cifar10_dls
 
 # %% auto #0
-__all__ = ['HISTORY_COLS', 'CPUMixedPrecision', 'NonFiniteLoss', 'EpochCallback', 'History', 'read_history', 'save_atomic',
-           'Checkpoint', 'CheckpointError', 'load_checkpoint', 'sgd_nesterov', 'recipe_opt', 's8_learner', 'loss_min',
-           'fall_start', 'find_lrs', 'fit_recipe', 'flip_tta', 'tta_accuracy', 'RunError', 'run_recipe', 'load_run']
+__all__ = ['HISTORY_COLS', 'TTA_VIEWS', 'CPUMixedPrecision', 'NonFiniteLoss', 'EpochCallback', 'History', 'read_history',
+           'save_atomic', 'Checkpoint', 'CheckpointError', 'load_checkpoint', 'sgd_nesterov', 'recipe_opt',
+           's8_learner', 'loss_min', 'fall_start', 'find_lrs', 'fit_recipe', 'EMA', 'tta_logits', 'tta_accuracies',
+           'RunError', 'run_recipe', 'load_run']
 
 # %% ../nbs/03_train.ipynb #44161d5b
 class CPUMixedPrecision(Callback):
@@ -128,9 +131,11 @@ class Checkpoint(EpochCallback):
         super().before_fit()
         if self.t0 is None: self.t0 = time.perf_counter()
     def epoch_done(self):
-        save_atomic(dict(model=self.model.state_dict(), opt=_plain(self.opt.state_dict()), epoch=self.epoch,
-                         n_epoch=self.n_epoch, rng=_rng_states(self.learn),
-                         meta=dict(wall_seconds=self.wall0 + time.perf_counter() - self.t0)), self.fname)
+        ck = dict(model=self.model.state_dict(), opt=_plain(self.opt.state_dict()), epoch=self.epoch,
+                  n_epoch=self.n_epoch, rng=_rng_states(self.learn),
+                  meta=dict(wall_seconds=self.wall0 + time.perf_counter() - self.t0))
+        if getattr(self.learn, 'ema', None) is not None: ck['ema'] = self.learn.ema.averaged.state_dict()
+        save_atomic(ck, self.fname)
 
 class CheckpointError(ValueError):
     "A checkpoint or weights file that cannot be used"
@@ -212,22 +217,51 @@ def find_lrs(learn:Learner, start_lr:float=1e-5, end_lr:float=10, num_it:int=100
 def fit_recipe(learn:Learner, lr_min:float, lr_max:float, cfg:Recipe|None=None, start_epoch:int=0, cbs=None):
     "Train `learn` with the recipe's one cycle from `lr_min` up to `lr_max` and back to `lr_min`"
     cfg = cfg or learn.recipe
-    div = lr_max/lr_min
+    div, cbs = lr_max/lr_min, L(cbs)
+    if cfg.ema and not any(isinstance(c, EMA) for c in cbs): cbs.append(EMA(cfg.ema))
     learn.fit_one_cycle(cfg.epochs, lr_max=lr_max, div=div, div_final=div, pct_start=cfg.pct_start,
                         moms=(cfg.mom,)*3, start_epoch=start_epoch, cbs=cbs)
     return learn
 
-# %% ../nbs/03_train.ipynb #2511c925
-def flip_tta(learn:Learner, dl=None):
-    "Probabilities and targets on `dl` (default: the test set), the mean of each image's and its mirror image's softmax"
-    dl = dl if dl is not None else learn.dls.valid
-    keep = [t for t in dl.after_batch.fs if not isinstance(t, (RandomPadCrop, RandomFlipLR, Cutout))]
-    dl = dl.new(shuffle=False, drop_last=False, after_batch=keep + [RandomFlipLR(p=1.)])
-    return learn.tta(dl=dl, n=1, beta=0.5)
+# %% ../nbs/03_train.ipynb #f6ff625d
+class EMA(Callback):
+    "Exponential moving average of the weights and BN buffers (`decay` per step): tested after each epoch, the model after the fit"
+    order = 20  # after CPUMixedPrecision has made the model channels_last
+    def __init__(self, decay:float=0.99, # weight of the old average at each step
+                 state:dict|None=None): # a saved `averaged.state_dict()` to continue from
+        self.decay, self.state, self.averaged, self.raw = decay, state, None, None
+    def before_fit(self):
+        self.averaged = AveragedModel(self.model, multi_avg_fn=get_ema_multi_avg_fn(self.decay), use_buffers=True)
+        if self.state is not None: self.averaged.load_state_dict(self.state)
+    def after_step(self): self.averaged.update_parameters(self.model)
+    def before_validate(self): self.trained, self.learn.model = self.model, self.averaged.module.eval()
+    def after_validate(self): self.learn.model = self.trained
+    def after_fit(self):
+        self.raw = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+        self.model.load_state_dict(self.averaged.module.state_dict())
 
-def tta_accuracy(learn:Learner, dl=None) -> float:
-    "Accuracy on `dl` (default: the test set) with `flip_tta`"
-    return accuracy(*flip_tta(learn, dl)).item()
+# %% ../nbs/03_train.ipynb #2511c925
+TTA_VIEWS = {  # level -> {view (dy, dx, flip): weight of its logits}
+    'none': {(0, 0, False): 1.},
+    'flip': {(0, 0, False): .5, (0, 0, True): .5},
+    'flip_translate': {(0, 0, False): .25, (0, 0, True): .25, (-1, -1, False): .125, (-1, -1, True): .125,
+                       (1, 1, False): .125, (1, 1, True): .125},
+}
+
+def tta_logits(learn:Learner, dl=None, levels=tuple(TTA_VIEWS)):
+    "The weighted mean of the views' logits on `dl` (default: the test set) for each TTA level, and the targets"
+    dl = dl if dl is not None else learn.dls.valid
+    keep = [t for t in dl.after_batch.fs if getattr(t, 'split_idx', None) != 0]  # no training augmentation
+    views = {v for lvl in levels for v in TTA_VIEWS[lvl]}
+    logits = {}
+    for v in sorted(views):
+        logits[v], targs = learn.get_preds(dl=dl.new(shuffle=False, drop_last=False, after_batch=keep + [ShiftFlip(*v)]), act=noop)
+    return {lvl: sum(w*logits[v] for v, w in TTA_VIEWS[lvl].items()) for lvl in levels}, targs
+
+def tta_accuracies(learn:Learner, dl=None, levels=tuple(TTA_VIEWS)) -> dict:
+    "Accuracy on `dl` (default: the test set) at each TTA level"
+    out, targs = tta_logits(learn, dl, levels)
+    return {lvl: accuracy(p, targs).item() for lvl, p in out.items()}
 
 # %% ../nbs/03_train.ipynb #8b252407
 from .core import environment, write_json
@@ -292,22 +326,30 @@ def run_recipe(data=None, out=None, cfg:Recipe|None=None, subset:int|None=None, 
             if not lr_min < lr_max: raise RunError(f"LRMIN {lr_min:.3g} is not below LRMAX {lr_max:.3g}; give both --lr-min and --lr-max")
         run.update(lr_min=lr_min, lr_max=lr_max)
         write_json(out/'run.json', run)
+    cbs = [History(out/'history.csv'), Checkpoint(out/'checkpoint.pth', t0=t0, wall0=wall0)]
+    if cfg.ema: cbs.append(EMA(cfg.ema, state=ck.get('ema') if resume is not None else None))
     try:
-        fit_recipe(learn, lr_min, lr_max, cfg, start_epoch,
-                   cbs=[History(out/'history.csv'), Checkpoint(out/'checkpoint.pth', t0=t0, wall0=wall0)])
+        fit_recipe(learn, lr_min, lr_max, cfg, start_epoch, cbs=cbs)
     except KeyboardInterrupt:
         done = load_checkpoint(out/'checkpoint.pth')['epoch'] + 1 if (out/'checkpoint.pth').exists() else 0
         raise KeyboardInterrupt(f"interrupted; {done} finished epoch(s) saved in {out}. Continue with: s8_train --resume {out}") from None
     save_atomic(learn.model.state_dict(), out/'model.pth')
     hist = read_history(out/'history.csv')
     last = hist[-1]
-    metrics = dict(test_accuracy=last['test_accuracy'], test_loss=last['test_loss'], test_accuracy_tta=tta_accuracy(learn),
+    tta = tta_accuracies(learn)
+    metrics = dict(test_accuracy=last['test_accuracy'], test_loss=last['test_loss'],
+                   test_accuracy_flip=tta['flip'], test_accuracy_flip_translate=tta['flip_translate'],
                    train_accuracy=last['train_accuracy'], train_loss=last['train_loss'],
                    lr_min=lr_min, lr_max=lr_max, params=n_params(learn.model), epochs=cfg.epochs,
                    device=str(dev), precision=prec, wall_seconds=wall0 + time.perf_counter() - t0,
                    n_train=len(dls.train_ds), n_test=len(dls.valid_ds), vocab=list(dls.vocab), history=hist)
+    if cfg.ema:  # the last raw weights, for comparison
+        avg = {k: v.clone() for k, v in learn.model.state_dict().items()}
+        learn.model.load_state_dict(cbs[-1].raw)
+        metrics.update({f"raw_test_accuracy{'' if k == 'none' else '_' + k}": v for k, v in tta_accuracies(learn).items()})
+        learn.model.load_state_dict(avg)
     write_json(out/'metrics.json', metrics)
-    _log(f"test accuracy {metrics['test_accuracy']:.4f} (flip TTA {metrics['test_accuracy_tta']:.4f}) after {cfg.epochs} "
+    _log(f"test accuracy {metrics['test_accuracy']:.4f} (TTA: flip {tta['flip']:.4f}, flip+translate {tta['flip_translate']:.4f}) after {cfg.epochs} "
          f"epochs, {metrics['wall_seconds']/60:.1f} min; results in {out}", quiet)
     learn.run_dir, learn.run_metrics = out, metrics
     return learn
