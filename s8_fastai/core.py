@@ -4,18 +4,17 @@
 
 # %% ../nbs/00_core.ipynb #75e432a4
 from __future__ import annotations
-import json, math, platform, time, warnings
+import json, math, os, platform, time, warnings
 from dataclasses import dataclass, asdict, fields
 from pathlib import Path
 import torch
 # fastai 2.8 scripts a few activation functions at import time, which recent torch warns about on every command
 warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated', category=FutureWarning)
 from fastai.vision.core import cifar_stats
-from fastai.torch_core import set_seed
 
 # %% auto #0
 __all__ = ['CIFAR10_CLASSES', 'CIFAR10_MEAN', 'CIFAR10_STD', 'OPTIMIZERS', 'PRESETS', 'PRECISIONS', 'Recipe', 'pick_device',
-           'pick_precision', 'environment', 'write_json']
+           'pick_precision', 'resolve_device', 'environment', 'atomic_write', 'write_json']
 
 # %% ../nbs/00_core.ipynb #aead32c5
 CIFAR10_CLASSES = ('airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck')
@@ -80,11 +79,11 @@ PRESETS = {
 # %% ../nbs/00_core.ipynb #0e7391d5
 PRECISIONS = ('auto', 'fp32', 'bf16', 'fp16')
 
-def pick_device(device:str|None='auto') -> torch.device:
+def pick_device(device:str|torch.device|None='auto') -> torch.device:
     "Device named by `device` ('auto', 'cpu', 'cuda', 'cuda:N'); 'auto' is CUDA when present"
     if device in (None, 'auto'): return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
     try: d = torch.device(device)
-    except RuntimeError: raise ValueError(f"unknown device {device!r}: use auto, cpu or cuda") from None
+    except (RuntimeError, TypeError): raise ValueError(f"unknown device {device!r}: use auto, cpu or cuda") from None
     if d.type not in ('cpu', 'cuda'): raise ValueError(f"unknown device {device!r}: use auto, cpu or cuda")
     if d.type == 'cuda' and not torch.cuda.is_available(): raise ValueError(f"device {device!r} asked for, but CUDA is not available")
     return d
@@ -96,6 +95,11 @@ def pick_precision(device:torch.device, precision:str|None='auto') -> str:
     if precision == 'fp16' and device.type == 'cpu': raise ValueError("fp16 is for CUDA; on CPU use bf16 or fp32")
     return precision
 
+def resolve_device(device:str|torch.device|None='auto', precision:str|None='auto') -> tuple[torch.device, str]:
+    "The device and precision to use for what the user asked: `pick_device`, then `pick_precision` on it"
+    dev = pick_device(device)
+    return dev, pick_precision(dev, precision)
+
 # %% ../nbs/00_core.ipynb #40367689
 def environment() -> dict:
     "Versions and machine a run used"
@@ -105,9 +109,17 @@ def environment() -> dict:
                 threads=torch.get_num_threads(), cuda=torch.cuda.get_device_name() if torch.cuda.is_available() else None,
                 date=time.strftime('%Y-%m-%d %H:%M:%S'))
 
-def write_json(path, d:dict):
-    "Write `d` as indented JSON to `path` atomically (a temporary file, then a rename)"
-    path = Path(path); tmp = path.with_name(path.name + '.tmp')
-    tmp.write_text(json.dumps(d, indent=2, default=str) + '\n')
-    tmp.replace(path)
-    return path
+def atomic_write(fname, write) -> Path:
+    "Write `fname` by calling `write(tmp)` on a temporary file beside it, then renaming it; on any failure the temporary file goes"
+    fname = Path(fname); tmp = fname.with_name(fname.name + '.tmp')
+    try:
+        write(tmp)
+        os.replace(tmp, fname)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return fname
+
+def write_json(path, d:dict) -> Path:
+    "Write `d` as indented JSON to `path` with `atomic_write`"
+    return atomic_write(path, lambda p: p.write_text(json.dumps(d, indent=2, default=str) + '\n'))

@@ -4,29 +4,33 @@
 
 # %% ../nbs/01_data.ipynb #56b0a2ff
 from __future__ import annotations
-import pickle, time
+import os, pickle, stat, time, warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 import numpy as np, torch, torch.nn.functional as F
-from PIL import Image
+from PIL import Image, ImageOps
 from fastcore.basics import store_attr
 from fastai.data.block import DataBlock, TransformBlock, CategoryBlock
-from fastai.data.transforms import IndexSplitter, IntToFloatTensor, Normalize, get_image_files
+from fastai.data.transforms import IndexSplitter, IntToFloatTensor, Normalize, image_extensions
 from fastai.data.external import untar_data, URLs
 from fastai.torch_core import TensorImage
 import fastai.vision.data  # registers show_batch/show_results for TensorImage
 from fasttransform import Transform
-from .core import CIFAR10_MEAN, CIFAR10_STD, Recipe
+from .core import CIFAR10_CLASSES, CIFAR10_MEAN, CIFAR10_STD, Recipe
 
 # %% auto #0
-__all__ = ['DataError', 'CifarArrays', 'load_image_folder', 'make_image_folder', 'load_pickle_batches', 'make_pickle_batches',
-           'cifar10_source', 'stratified_subset', 'RandomPadCrop', 'RandomFlipLR', 'cutout_mask', 'Cutout', 'ShiftFlip',
-           'cifar10_dblock', 'cifar10_dls', 'loader_speed']
+__all__ = ['IMAGE_FORMATS', 'DataError', 'DataWarning', 'CifarArrays', 'to_rgb', 'fit_size', 'read_image', 'load_image_folder',
+           'make_image_folder', 'find_images', 'load_pickle_batches', 'make_pickle_batches', 'cifar10_source',
+           'stratified_subset', 'RandomPadCrop', 'RandomFlipLR', 'cutout_mask', 'Cutout', 'ShiftFlip', 'CifarImage',
+           'IndexLabel', 'cifar10_dblock', 'cifar10_dls', 'loader_speed']
 
 # %% ../nbs/01_data.ipynb #3c21d1b0
 class DataError(ValueError):
     "A data source that cannot be used; the message names the path and what is wrong"
+
+class DataWarning(UserWarning):
+    "Entries of a data folder that were skipped"
 
 @dataclass
 class CifarArrays:
@@ -42,25 +46,71 @@ class CifarArrays:
     def train_idx(self): return torch.where(~self.is_test)[0]
     @property
     def test_idx(self): return torch.where(self.is_test)[0]
+    @classmethod
+    def empty(cls, vocab, size:int=32):
+        "No images, only the class names: the source of a Learner for new images"
+        return cls(torch.zeros(0, 3, size, size, dtype=torch.uint8), torch.zeros(0, dtype=torch.long), list(vocab),
+                   torch.zeros(0, dtype=torch.bool))
+
+# %% ../nbs/01_data.ipynb #ea6cda4b
+def _image_files(folder:Path, skipped:list) -> list:
+    "Image files under `folder` (sorted), without following links to folders; what is passed over goes to `skipped`"
+    out = []
+    for root, dirs, files in os.walk(folder, followlinks=False):
+        skipped += [Path(root)/d for d in dirs if (Path(root)/d).is_symlink()]
+        for f in files:
+            p = Path(root)/f
+            if p.suffix.lower() not in image_extensions: continue
+            try: ok = stat.S_ISREG(p.stat().st_mode)
+            except OSError: ok = False  # a broken link or a link loop
+            (out if ok else skipped).append(p)
+    return sorted(out)
+
+def _class_dirs(split:Path, skipped:list) -> list:
+    dirs = sorted(d for d in split.iterdir() if d.is_dir())
+    skipped += [d for d in dirs if d.is_symlink()]
+    return [d.name for d in dirs if not d.is_symlink() and _image_files(d, [])]
+
+def _warn_skipped(path, skipped):
+    if skipped: warnings.warn(f"{path}: skipped {len(skipped)} entries that are links to folders or not regular files: "
+                              + ', '.join(str(p) for p in skipped[:3]) + (', ...' if len(skipped) > 3 else ''), DataWarning, stacklevel=3)
 
 # %% ../nbs/01_data.ipynb #e395506c
-def _read_rgb(fn, size=32):
+IMAGE_FORMATS = ('JPEG', 'PNG', 'BMP', 'GIF', 'WEBP', 'TIFF', 'PPM')
+
+def to_rgb(im:Image.Image) -> Image.Image:
+    "`im` as 8-bit RGB: grayscale and palette expanded, alpha dropped, 16-bit and float images scaled, not clipped"
+    if im.mode.startswith('I'): im = Image.fromarray((np.asarray(im, dtype=np.float64)*(255/65535)).round().clip(0, 255).astype(np.uint8))
+    elif im.mode == 'F': im = Image.fromarray((np.asarray(im, dtype=np.float64)*255).round().clip(0, 255).astype(np.uint8))
+    return im if im.mode == 'RGB' else im.convert('RGB')
+
+def fit_size(im:Image.Image, size:int=32) -> Image.Image:
+    "`im` scaled so its shorter side is `size`, then centre-cropped to `size` x `size`"
+    return im if im.size == (size, size) else ImageOps.fit(im, (size, size), Image.Resampling.LANCZOS)
+
+def read_image(fn, size:int=32, resize:bool=False) -> np.ndarray:
+    "The image file `fn` as a `size` x `size` x 3 uint8 array (`resize`: fit any size); `DataError` naming the file otherwise"
+    fn = Path(fn)
+    try: st = fn.stat()
+    except FileNotFoundError: raise DataError(f"{fn}: no such file") from None
+    except OSError as e: raise DataError(f"{fn}: cannot read ({e.strerror})") from None
+    if not stat.S_ISREG(st.st_mode): raise DataError(f"{fn}: not a regular file")
     try:
-        with Image.open(fn) as im: im = im.convert('RGB')
-    except Exception as e: raise DataError(f"{fn}: cannot read image ({type(e).__name__})") from None
-    if im.size != (size, size): raise DataError(f"{fn}: image is {im.size[0]}x{im.size[1]}, expected {size}x{size}")
+        with Image.open(fn, formats=IMAGE_FORMATS) as im: im.load(); im = to_rgb(im)
+    except Exception as e: raise DataError(f"{fn}: cannot read image ({type(e).__name__}; formats read: {', '.join(IMAGE_FORMATS)})") from None
+    if resize: im = fit_size(im, size)
+    elif im.size != (size, size): raise DataError(f"{fn}: image is {im.size[0]}x{im.size[1]}, expected {size}x{size}")
     return np.asarray(im)
 
-def _class_dirs(split:Path):
-    return sorted(d.name for d in split.iterdir() if d.is_dir() and get_image_files(d))
-
-def load_image_folder(path, size:int=32, threads:int=2) -> CifarArrays:
-    "Decode an image folder laid out `train/<class>/*` and `test/<class>/*` into memory"
+# %% ../nbs/01_data.ipynb #1d8d2d00
+def load_image_folder(path, size:int=32, threads:int=2, splits=('train', 'test')) -> CifarArrays:
+    "Decode the `splits` of an image folder laid out `train/<class>/*` and `test/<class>/*` into memory"
     path = Path(path)
     if not path.is_dir(): raise DataError(f"{path}: no such folder")
     missing = [s for s in ('train', 'test') if not (path/s).is_dir()]
     if missing: raise DataError(f"{path}: expected train/<class>/ and test/<class>/ folders, missing {' and '.join(m + '/' for m in missing)}")
-    train_cls, test_cls = _class_dirs(path/'train'), _class_dirs(path/'test')
+    skipped = []
+    train_cls, test_cls = _class_dirs(path/'train', skipped), _class_dirs(path/'test', skipped)
     if not train_cls: raise DataError(f"{path/'train'}: no class folders with images")
     if train_cls != test_cls:
         only_tr, only_te = sorted(set(train_cls)-set(test_cls)), sorted(set(test_cls)-set(train_cls))
@@ -69,12 +119,14 @@ def load_image_folder(path, size:int=32, threads:int=2) -> CifarArrays:
                         + (f"; missing in train: {', '.join(only_te)}" if only_te else ''))
     fns, labels, is_test = [], [], []
     for split in ('train', 'test'):
+        if split not in splits: continue
         for c, cls in enumerate(train_cls):
-            fs = sorted(get_image_files(path/split/cls))
+            fs = _image_files(path/split/cls, skipped)
             fns += fs; labels += [c]*len(fs); is_test += [split == 'test']*len(fs)
-    with ThreadPoolExecutor(threads) as ex: imgs = list(ex.map(lambda f: _read_rgb(f, size), fns, chunksize=256))
-    images = torch.from_numpy(np.stack(imgs)).permute(0, 3, 1, 2).contiguous()
-    return CifarArrays(images, torch.tensor(labels), list(train_cls), torch.tensor(is_test), str(path))
+    _warn_skipped(path, skipped)
+    with ThreadPoolExecutor(threads) as ex: imgs = list(ex.map(lambda f: read_image(f, size), fns, chunksize=256))
+    images = torch.from_numpy(np.stack(imgs)).permute(0, 3, 1, 2).contiguous() if imgs else torch.zeros(0, 3, size, size, dtype=torch.uint8)
+    return CifarArrays(images, torch.tensor(labels, dtype=torch.long), list(train_cls), torch.tensor(is_test, dtype=torch.bool), str(path))
 
 # %% ../nbs/01_data.ipynb #992ebe7b
 def make_image_folder(path, n_train:int=6, n_test:int=2, classes=('a', 'b'), size:int=32, seed:int=0):
@@ -89,6 +141,16 @@ def make_image_folder(path, n_train:int=6, n_test:int=2, classes=('a', 'b'), siz
                 Image.fromarray(a).save(d/f'{i:04d}.png')
     return path
 
+# %% ../nbs/01_data.ipynb #c976cfaf
+def find_images(paths) -> list:
+    "Image files among `paths`: files as given, folders expanded to the image files under them (sorted, links to folders not followed)"
+    out, skipped = [], []
+    for p in map(Path, paths):
+        if p.is_dir() and not p.is_symlink(): out += _image_files(p, skipped)
+        else: out.append(p)
+    _warn_skipped(', '.join(map(str, paths)), skipped)
+    return out
+
 # %% ../nbs/01_data.ipynb #ed07aa64
 class _NumpyUnpickler(pickle.Unpickler):
     _ok = {('numpy.core.multiarray', '_reconstruct'), ('numpy._core.multiarray', '_reconstruct'),
@@ -97,23 +159,41 @@ class _NumpyUnpickler(pickle.Unpickler):
         if (module, name) in self._ok: return super().find_class(module, name)
         raise pickle.UnpicklingError(f"refusing to unpickle {module}.{name}")
 
-def _unpickle(fn):
+def _unpickle(fn, keys):
     try:
         with open(fn, 'rb') as f: d = _NumpyUnpickler(f, encoding='bytes').load()
     except Exception as e: raise DataError(f"{fn}: not a CIFAR-10 batch file ({e})") from None
-    return {k.decode() if isinstance(k, bytes) else k: v for k, v in d.items()}
+    if not isinstance(d, dict): raise DataError(f"{fn}: not a CIFAR-10 batch file (holds a {type(d).__name__}, not a dict)")
+    d = {k.decode() if isinstance(k, bytes) else k: v for k, v in d.items()}
+    if missing := [k for k in keys if k not in d]: raise DataError(f"{fn}: not a CIFAR-10 batch file (no {', '.join(missing)})")
+    return d
 
-def load_pickle_batches(path) -> CifarArrays:
-    "Load the python-pickle CIFAR-10 release (`data_batch_1..5`, `test_batch`, `batches.meta`)"
+def _batch(fn, n_classes):
+    d = _unpickle(fn, ('data', 'labels'))
+    data, labels = d['data'], d['labels']
+    try: labels = np.asarray(labels, dtype=np.int64).reshape(-1)
+    except (TypeError, ValueError): raise DataError(f"{fn}: labels are not integers") from None
+    if not (isinstance(data, np.ndarray) and data.dtype == np.uint8 and data.ndim == 2 and data.shape[1] == 3072):
+        raise DataError(f"{fn}: data is not an N x 3072 uint8 array")
+    if len(data) != len(labels): raise DataError(f"{fn}: {len(data)} images but {len(labels)} labels")
+    if len(labels) and not (0 <= labels.min() and labels.max() < n_classes):
+        raise DataError(f"{fn}: labels must be in 0..{n_classes - 1}, found {labels.min()}..{labels.max()}")
+    return data.reshape(-1, 3, 32, 32), labels
+
+def load_pickle_batches(path, splits=('train', 'test')) -> CifarArrays:
+    "Load the `splits` of the python-pickle CIFAR-10 release (`data_batch_1..5`, `test_batch`, `batches.meta`)"
     path = Path(path)
     names = [f'data_batch_{i}' for i in range(1, 6)] + ['test_batch', 'batches.meta']
-    missing = [n for n in names if not (path/n).exists()]
+    missing = [n for n in names if not (path/n).is_file()]
     if missing: raise DataError(f"{path}: incomplete cifar-10-batches-py folder, missing {', '.join(missing)}")
-    batches = [_unpickle(path/n) for n in names[:-1]]
-    vocab = [n.decode() if isinstance(n, bytes) else n for n in _unpickle(path/'batches.meta')['label_names']]
-    data = np.concatenate([b['data'] for b in batches]).reshape(-1, 3, 32, 32)
-    labels = np.concatenate([np.asarray(b['labels']) for b in batches])
-    is_test = np.concatenate([np.full(len(b['labels']), i == 5) for i, b in enumerate(batches)])
+    vocab = _unpickle(path/'batches.meta', ('label_names',))['label_names']
+    try: vocab = [n.decode() if isinstance(n, bytes) else str(n) for n in vocab]
+    except (TypeError, UnicodeDecodeError): raise DataError(f"{path/'batches.meta'}: label_names is not a list of names") from None
+    use = [n for i, n in enumerate(names[:-1]) if ('test' if i == 5 else 'train') in splits]
+    batches = [_batch(path/n, len(vocab)) for n in use]
+    data = np.concatenate([b[0] for b in batches]) if batches else np.zeros((0, 3, 32, 32), np.uint8)
+    labels = np.concatenate([b[1] for b in batches]) if batches else np.zeros(0, np.int64)
+    is_test = np.concatenate([np.full(len(b[1]), n == 'test_batch') for n, b in zip(use, batches)]) if batches else np.zeros(0, bool)
     order = np.argsort(vocab)  # vocab sorted by name, labels renumbered to match
     remap = np.empty_like(order); remap[order] = np.arange(len(order))
     return CifarArrays(torch.from_numpy(np.ascontiguousarray(data)), torch.from_numpy(remap[labels]).long(),
@@ -130,7 +210,7 @@ def make_pickle_batches(path, n:int=4, seed:int=0):
     return path
 
 # %% ../nbs/01_data.ipynb #63ebd271
-def cifar10_source(path=None, size:int=32) -> CifarArrays:
+def cifar10_source(path=None, size:int=32, splits=('train', 'test')) -> CifarArrays:
     "CIFAR-10 (or any image folder in that layout) decoded into memory; `path=None` downloads fastai's copy"
     if path is None:
         try: path = untar_data(URLs.CIFAR)
@@ -140,15 +220,15 @@ def cifar10_source(path=None, size:int=32) -> CifarArrays:
     path = Path(path).expanduser()
     if not path.exists(): raise DataError(f"{path}: no such file or folder")
     if (path/'cifar-10-batches-py').is_dir(): path = path/'cifar-10-batches-py'
-    if (path/'data_batch_1').exists(): return load_pickle_batches(path)
-    return load_image_folder(path, size=size)
+    if (path/'data_batch_1').exists(): return load_pickle_batches(path, splits)
+    return load_image_folder(path, size=size, splits=splits)
 
 # %% ../nbs/01_data.ipynb #8f84b448
 def stratified_subset(src:CifarArrays, n:int, seed:int=0) -> CifarArrays:
     "`src` with only `n` training images, drawn equally from each class; the test split is kept whole"
     tr = src.train_idx
-    if not 0 < n <= len(tr): raise DataError(f"subset must be between 1 and {len(tr)} (the training images in {src.path}), got {n}")
     g, k = torch.Generator().manual_seed(seed), len(src.vocab)
+    if not k <= n <= len(tr): raise DataError(f"subset must be between {k} (one image per class) and {len(tr)} (the training images in {src.path}), got {n}")
     picks = []
     for c in range(k):
         idx = tr[src.labels[tr] == c]
@@ -218,27 +298,83 @@ class ShiftFlip(Transform):
             t = F.pad(t, (1, 1, 1, 1), mode='reflect')[..., 1 - self.dy:1 - self.dy + h, 1 - self.dx:1 - self.dx + w]
         return TensorImage(t.flip(-1) if self.flip else t)
 
+# %% ../nbs/01_data.ipynb #183d8122
+class _Unpickled:
+    "Mixin: pickling leaves out the attributes named in `_data` (copies keep them)"
+    _data = ()
+    def __getstate__(self): return {k: (None if k in self._data else v) for k, v in self.__dict__.items()}
+    def __copy__(self):
+        c = object.__new__(type(self)); c.__dict__.update(self.__dict__)
+        return c
+    def __deepcopy__(self, memo): return self.__copy__()
+
+class CifarImage(_Unpickled, Transform):
+    "Type transform: an index into `images`, an image file, a PIL image, or a uint8 array or tensor, to a uint8 3 x `size` x `size` `TensorImage`"
+    input_types, _data = (int, np.integer, str, Path, Image.Image, np.ndarray, torch.Tensor), ('images',)
+    def __init__(self, images:torch.Tensor|None=None, # uint8 N x 3 x size x size, what an index points into
+                 size:int=32): # side of the images the model takes
+        super().__init__(); self.images, self.size = images, size
+    def encodes(self, o):
+        if isinstance(o, (int, np.integer)):
+            if self.images is None: raise DataError(f"item {o} is an index into images this Learner does not hold; pass an image file, a PIL image or a uint8 tensor")
+            return TensorImage(self.images[o])
+        if isinstance(o, (str, Path)): return TensorImage(torch.from_numpy(read_image(o, self.size, resize=True).copy()).permute(2, 0, 1))
+        if isinstance(o, Image.Image): o = np.asarray(fit_size(to_rgb(o), self.size))
+        if isinstance(o, np.ndarray):
+            if o.dtype != np.uint8 or o.ndim != 3 or o.shape[2] != 3: raise DataError(f"expected a uint8 H x W x 3 array, got {o.dtype} {'x'.join(map(str, o.shape))}")
+            o = torch.from_numpy(np.asarray(fit_size(Image.fromarray(o), self.size)).copy()).permute(2, 0, 1)
+        if isinstance(o, torch.Tensor) and o.dtype == torch.uint8 and tuple(o.shape) == (3, self.size, self.size):
+            return TensorImage(o.as_subclass(torch.Tensor))
+        if isinstance(o, torch.Tensor):
+            raise DataError(f"expected a uint8 tensor of shape 3x{self.size}x{self.size}, got {str(o.dtype).replace('torch.', '')} {'x'.join(map(str, o.shape))}")
+        raise DataError(f"cannot make an image of a {type(o).__name__}; pass an image file, a PIL image or a uint8 tensor")
+
+class IndexLabel(_Unpickled):
+    "`get_y`: the class name of an index item"
+    _data = ('labels',)
+    def __init__(self, labels, vocab): self.labels, self.vocab = labels, vocab
+    def __call__(self, i): return self.vocab[self.labels[i]]
+
 # %% ../nbs/01_data.ipynb #b3d68ee4
-def cifar10_dblock(src:CifarArrays, pad:int=4, cutout:int=8, cutout_inside:bool=False) -> DataBlock:
+def cifar10_dblock(src:CifarArrays, # decoded images, labels and splits
+                   pad:int=4, # reflection padding before the random crop
+                   cutout:int=8, # side of the Cutout square (0: none)
+                   cutout_inside:bool=False, # keep the Cutout square inside the image
+                  ) -> DataBlock:
     "fastai `DataBlock` over `src`: test split as validation, pad-crop, flip and Cutout on the training split"
-    def get_image(i): return TensorImage(src.images[i])
-    def get_label(i): return src.vocab[src.labels[i]]
-    return DataBlock(blocks=(TransformBlock(type_tfms=get_image, batch_tfms=IntToFloatTensor),
+    return DataBlock(blocks=(TransformBlock(type_tfms=CifarImage(src.images, src.images.shape[-1]), batch_tfms=IntToFloatTensor),
                              CategoryBlock(vocab=src.vocab)),
-                     get_items=lambda s: list(range(len(s))), get_y=get_label,
+                     get_items=lambda s: list(range(len(s))), get_y=IndexLabel(src.labels, src.vocab),
                      splitter=IndexSplitter(src.test_idx.tolist()),
                      batch_tfms=[RandomPadCrop(pad), RandomFlipLR(), Normalize.from_stats(CIFAR10_MEAN, CIFAR10_STD),
                                  Cutout(cutout, inside=cutout_inside)])
 
-def cifar10_dls(path=None, bs:int=512, subset:int|None=None, cfg:Recipe|None=None, device=None,
-                src:CifarArrays|None=None, seed:int=0, **kwargs):
-    "fastai `DataLoaders` for CIFAR-10 at `path` (None: download), train = the train images, valid = the test images"
+def _blank(src:CifarArrays) -> CifarArrays:
+    "`src` with one blank training image added (fastai sets up its transforms on the first training item)"
+    z = torch.zeros(1, *src.images.shape[1:], dtype=torch.uint8)
+    return replace(src, images=torch.cat([src.images, z]), labels=torch.cat([src.labels, torch.zeros(1, dtype=torch.long)]),
+                   is_test=torch.cat([src.is_test, torch.zeros(1, dtype=torch.bool)]))
+
+def cifar10_dls(path=None, # image folder or cifar-10-batches-py; None: fastai's download
+                bs:int=512, # batch size
+                subset:int|None=None, # keep a stratified subset of this many training images
+                cfg:Recipe|None=None, # augmentation settings (`pad`, `cutout`, `cutout_inside`)
+                device=None, # where the batches go
+                src:CifarArrays|None=None, # decoded images to use instead of `path`
+                seed:int=0, # seed of the subset
+                splits=('train', 'test'), # which splits of `path` to decode
+                **kwargs):
+    "fastai `DataLoaders` for CIFAR-10: train = the training images, valid = the test images; a split without images gives an empty loader"
     cfg = cfg or Recipe()
     if bs <= 0: raise DataError(f"bs must be positive, got {bs}")
-    src = src if src is not None else cifar10_source(path)
-    if subset: src = stratified_subset(src, subset, seed=seed)
-    dls = cifar10_dblock(src, pad=cfg.pad, cutout=cfg.cutout, cutout_inside=cfg.cutout_inside).dataloaders(src, bs=bs, num_workers=0, device=device, **kwargs)
-    dls.src = src
+    src = src if src is not None else cifar10_source(path, splits=splits)
+    if subset is not None: src = stratified_subset(src, subset, seed=seed)
+    no_train, no_test = not len(src.train_idx), not len(src.test_idx)
+    if no_train: src = _blank(src)
+    dls = cifar10_dblock(src, pad=cfg.pad, cutout=cfg.cutout, cutout_inside=cfg.cutout_inside).dataloaders(
+        src, bs=bs, num_workers=0, device=device, **kwargs)
+    if no_train: dls.train = dls.train.new(dls.train_ds.new_empty())
+    if no_test: dls.valid = dls.valid.new(dls.valid_ds.new_empty())
     return dls
 
 # %% ../nbs/01_data.ipynb #85cd0682
