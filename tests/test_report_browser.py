@@ -4,7 +4,7 @@ import pytest
 from s8_fastai.core import Recipe
 from s8_fastai.data import make_image_folder
 from s8_fastai.train import run_recipe
-from s8_fastai.interpret import write_report
+from s8_fastai.interpret import report_data, write_report
 
 CHROMIUM = shutil.which('chromium') or shutil.which('chromium-browser') or shutil.which('google-chrome')
 CHECK = ("<script>window.addEventListener('load', () => { const im = [...document.images];"
@@ -16,7 +16,7 @@ CHECK = ("<script>window.addEventListener('load', () => { const im = [...documen
 def test_report_in_chromium(tmp_path):
     learn = run_recipe(make_image_folder(tmp_path/'d', n_train=8, n_test=4), tmp_path/'run',
                        Recipe(epochs=2, bs=4, lr_min=0.01, lr_max=0.1), quiet=True)
-    page = write_report(learn, learn.run_dir, metrics=learn.run_metrics)
+    page = write_report(report_data(learn), learn.run_dir, metrics=learn.run_metrics, hist=learn.run_metrics['history'])
     n_img = page.read_text().count('<img ')
     probe = tmp_path/'probe.html'
     probe.write_text(page.read_text().replace('</body>', CHECK + '</body>'))

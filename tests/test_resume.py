@@ -1,7 +1,8 @@
-"Interrupt a real run (SIGKILL, then Ctrl-C), resume it each time, and check its history and LR schedule."
+"Interrupt a real run (SIGKILL, then Ctrl-C), resume it each time, and check its history and LR schedule (real CIFAR-10 images)."
 import signal, subprocess, sys, time
 from pathlib import Path
 from fastai.callback.schedule import combined_cos
+from s8_fastai.core import Recipe
 from s8_fastai.train import read_history, load_checkpoint
 
 BIN = Path(sys.executable).parent
@@ -33,7 +34,7 @@ def test_kill_interrupt_resume(real_small, tmp_path):
     assert [row['epoch'] for row in h] == list(range(epochs))
     # the LR at the last step of each epoch is the uninterrupted one-cycle schedule's
     n_iter = n//bs
-    sched = combined_cos(5/24, 0.01, 0.2, 0.01)
+    sched = combined_cos(Recipe().pct_start, 0.01, 0.2, 0.01)
     for row in h:
         pct = (n_iter*(row['epoch'] + 1) - 1)/(n_iter*epochs)
         assert abs(row['lr'] - float(sched(pct))) < 1e-6, (row, float(sched(pct)))

@@ -17,7 +17,7 @@ from s8_fastai.core import Recipe  # first: it silences fastai's import-time tor
 from fastai.callback.core import Callback, CancelValidException
 from fastai.torch_core import set_seed
 from s8_fastai.data import cifar10_source, stratified_subset, cifar10_dls
-from s8_fastai.train import s8_learner, find_lrs, fit_recipe, tta_accuracy
+from s8_fastai.train import train_recipe, tta_accuracies
 
 VARIANTS = {
     'sgd-wd5e-4': dict(),                               # the recipe's choice (DAWNBench)
@@ -34,33 +34,33 @@ class LastValidOnly(Callback):
     def before_validate(self):
         if self.epoch < self.n_epoch - 1: raise CancelValidException
 
-def run_variant(src, name, kw, epochs, lr_min, lr_max, finder_its):
-    cfg = Recipe(epochs=epochs, **kw).validate()
+def run_variant(src, name, kw, epochs, lr_min, lr_max):
+    "Train one variant with `train_recipe` (the LR finder runs when the variant leaves its LRs open) and score it once"
+    lrs = {} if kw.get('opt', 'sgd') != 'sgd' else dict(lr_min=lr_min, lr_max=lr_max)
+    cfg = Recipe(epochs=epochs, **{**lrs, **kw}).validate()
     set_seed(cfg.seed, reproducible=True)
     dls = cifar10_dls(src=src, bs=cfg.bs, cfg=cfg, device='cpu', seed=cfg.seed)
-    learn = s8_learner(dls, cfg, device='cpu')
     t0 = time.perf_counter()
-    if cfg.lr_min and cfg.lr_max: lr_min, lr_max = cfg.lr_min, cfg.lr_max
-    elif cfg.opt != 'sgd': lr_min, lr_max = find_lrs(learn, num_it=finder_its)
-    fit_recipe(learn, lr_min, lr_max, cfg, cbs=LastValidOnly())
+    learn = train_recipe(dls, cfg, cbs=LastValidOnly())
     train_loss, test_loss, test_acc = learn.recorder.values[-1]
-    return dict(name=name, changes=kw, lr_min=lr_min, lr_max=lr_max, train_loss=train_loss, test_loss=test_loss,
-                test_accuracy=float(test_acc), test_accuracy_tta=tta_accuracy(learn),
-                seconds=time.perf_counter() - t0)
+    tta = tta_accuracies(learn, levels=('flip', 'flip_translate'))
+    return dict(name=name, changes=kw, lr_min=learn.recipe.lr_min, lr_max=learn.recipe.lr_max, train_loss=train_loss,
+                test_loss=test_loss, test_accuracy=float(test_acc), test_accuracy_flip=tta['flip'],
+                test_accuracy_flip_translate=tta['flip_translate'], seconds=time.perf_counter() - t0)
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('data'); p.add_argument('--subset', type=int, default=8000); p.add_argument('--epochs', type=int, default=10)
     p.add_argument('--lr-min', type=float, default=0.00417); p.add_argument('--lr-max', type=float, default=0.417)
-    p.add_argument('--finder-its', type=int, default=50)
     p.add_argument('--only', nargs='*', choices=list(VARIANTS)); p.add_argument('--out', default='ablation.json')
     a = p.parse_args()
     src = stratified_subset(cifar10_source(a.data), a.subset, seed=Recipe.seed)
     out, rows = Path(a.out), []
     for name in a.only or VARIANTS:
-        rows.append(run_variant(src, name, VARIANTS[name], a.epochs, a.lr_min, a.lr_max, a.finder_its))
+        rows.append(run_variant(src, name, VARIANTS[name], a.epochs, a.lr_min, a.lr_max))
         r = rows[-1]
-        print(f"{name}: test {r['test_accuracy']:.4f}, flip TTA {r['test_accuracy_tta']:.4f}, LR {r['lr_min']:.3g}-{r['lr_max']:.3g}, "
+        print(f"{name}: test {r['test_accuracy']:.4f}, TTA flip {r['test_accuracy_flip']:.4f}, flip+translate {r['test_accuracy_flip_translate']:.4f}, "
+              f"LR {r['lr_min']:.3g}-{r['lr_max']:.3g}, "
               f"{r['seconds']:.0f} s", flush=True)
         out.write_text(json.dumps(dict(subset=a.subset, epochs=a.epochs, results=rows), indent=1))
 
