@@ -52,29 +52,6 @@ class CifarArrays:
         return cls(torch.zeros(0, 3, size, size, dtype=torch.uint8), torch.zeros(0, dtype=torch.long), list(vocab),
                    torch.zeros(0, dtype=torch.bool))
 
-# %% ../nbs/01_data.ipynb #ea6cda4b
-def _image_files(folder:Path, skipped:list) -> list:
-    "Image files under `folder` (sorted), without following links to folders; what is passed over goes to `skipped`"
-    out = []
-    for root, dirs, files in os.walk(folder, followlinks=False):
-        skipped += [Path(root)/d for d in dirs if (Path(root)/d).is_symlink()]
-        for f in files:
-            p = Path(root)/f
-            if p.suffix.lower() not in image_extensions: continue
-            try: ok = stat.S_ISREG(p.stat().st_mode)
-            except OSError: ok = False  # a broken link or a link loop
-            (out if ok else skipped).append(p)
-    return sorted(out)
-
-def _class_dirs(split:Path, skipped:list) -> list:
-    dirs = sorted(d for d in split.iterdir() if d.is_dir())
-    skipped += [d for d in dirs if d.is_symlink()]
-    return [d.name for d in dirs if not d.is_symlink() and _image_files(d, [])]
-
-def _warn_skipped(path, skipped):
-    if skipped: warnings.warn(f"{path}: skipped {len(skipped)} entries that are links to folders or not regular files: "
-                              + ', '.join(str(p) for p in skipped[:3]) + (', ...' if len(skipped) > 3 else ''), DataWarning, stacklevel=3)
-
 # %% ../nbs/01_data.ipynb #e395506c
 IMAGE_FORMATS = ('JPEG', 'PNG', 'BMP', 'GIF', 'WEBP', 'TIFF', 'PPM')
 
@@ -101,6 +78,29 @@ def read_image(fn, size:int=32, resize:bool=False) -> np.ndarray:
     if resize: im = fit_size(im, size)
     elif im.size != (size, size): raise DataError(f"{fn}: image is {im.size[0]}x{im.size[1]}, expected {size}x{size}")
     return np.asarray(im)
+
+# %% ../nbs/01_data.ipynb #ea6cda4b
+def _image_files(folder:Path, skipped:list) -> list:
+    "Image files under `folder` (sorted), without following links to folders; what is passed over goes to `skipped`"
+    out = []
+    for root, dirs, files in os.walk(folder, followlinks=False):
+        skipped += [Path(root)/d for d in dirs if (Path(root)/d).is_symlink()]
+        for f in files:
+            p = Path(root)/f
+            if p.suffix.lower() not in image_extensions: continue
+            try: ok = stat.S_ISREG(p.stat().st_mode)
+            except OSError: ok = False  # a broken link or a link loop
+            (out if ok else skipped).append(p)
+    return sorted(out)
+
+def _class_dirs(split:Path, skipped:list) -> list:
+    dirs = sorted(d for d in split.iterdir() if d.is_dir())
+    skipped += [d for d in dirs if d.is_symlink()]
+    return [d.name for d in dirs if not d.is_symlink() and _image_files(d, [])]
+
+def _warn_skipped(path, skipped):
+    if skipped: warnings.warn(f"{path}: skipped {len(skipped)} entries that are links to folders or not regular files: "
+                              + ', '.join(str(p) for p in skipped[:3]) + (', ...' if len(skipped) > 3 else ''), DataWarning, stacklevel=3)
 
 # %% ../nbs/01_data.ipynb #1d8d2d00
 def load_image_folder(path, size:int=32, threads:int=2, splits=('train', 'test')) -> CifarArrays:
@@ -143,10 +143,10 @@ def make_image_folder(path, n_train:int=6, n_test:int=2, classes=('a', 'b'), siz
 
 # %% ../nbs/01_data.ipynb #c976cfaf
 def find_images(paths) -> list:
-    "Image files among `paths`: files as given, folders expanded to the image files under them (sorted, links to folders not followed)"
+    "Image files among `paths`: files as given, folders expanded to the image files under them (sorted; links to folders inside them are not followed)"
     out, skipped = [], []
     for p in map(Path, paths):
-        if p.is_dir() and not p.is_symlink(): out += _image_files(p, skipped)
+        if p.is_dir(): out += _image_files(p, skipped)
         else: out.append(p)
     _warn_skipped(', '.join(map(str, paths)), skipped)
     return out

@@ -3,7 +3,7 @@
 A short run is trained, reported and used to classify images; interrupted runs continue; and hostile input
 (bad values, odd files, broken run folders, two runs on one folder) gets one line on stderr and exit status 1,
 with nothing hung, lost or mixed."""
-import json, os, pickle, shutil, signal, time
+import json, os, pickle, shutil, signal
 import numpy as np, pytest, torch
 from PIL import Image
 from s8_fastai.data import make_image_folder, make_pickle_batches
