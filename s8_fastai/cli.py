@@ -121,11 +121,13 @@ def s8_predict(
         learn = load_run(run, data=False)
         files = find_images(paths)
         if not files: raise ValueError(f"no images in {', '.join(paths)}" if paths else "no images given: name image files or folders after the run folder")
-        n_bad = 0
+        bad = []  # one failure is one line; several get a line each, then the count
         for f, c, p, err in predict_images(learn, files):
-            if err: print(f"s8_predict: error: {err}", file=sys.stderr, flush=True); n_bad += 1
+            if err: bad.append(err)
             else: print(f"{f}\t{c}\t{p:.4f}", flush=True)
-        if n_bad: raise ValueError(f"{n_bad} of {len(files)} file(s) could not be classified")
+        if len(bad) == 1: raise ValueError(f"{bad[0]} (1 of {len(files)} file(s) could not be classified)")
+        for err in bad: print(f"s8_predict: error: {err}", file=sys.stderr, flush=True)
+        if bad: raise ValueError(f"{len(bad)} of {len(files)} file(s) could not be classified")
 
 # %% ../nbs/05_cli.ipynb #e58d2d12
 @call_parse

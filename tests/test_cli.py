@@ -115,6 +115,8 @@ def test_files_that_are_not_images(data, run, tmp_path):
     assert rc == 1 and len(out.splitlines()) == 1, (out, err)
     assert 'ps.jpg: cannot read image' in errs[0] and 'pipe2.jpg: not a regular file' in errs[1]
     assert errs[-1] == 's8_predict: error: 2 of 3 file(s) could not be classified'
+    one_line_error(cli('s8_predict', run, tmp_path/'ps.jpg', data/'test'/'a'/'0000.png'), 's8_predict',
+                   'ps.jpg: cannot read image')   # one bad file: one line
     (tmp_path/'empty').mkdir()
     one_line_error(cli('s8_predict', run, tmp_path/'empty'), 's8_predict', 'no images in')
 
