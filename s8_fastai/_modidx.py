@@ -161,6 +161,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                  's8_fastai.train.RunError': ('train.html#runerror', 's8_fastai/train.py'),
                                  's8_fastai.train.RunLock': ('train.html#runlock', 's8_fastai/train.py'),
                                  's8_fastai.train.RunLock.__init__': ('train.html#runlock.__init__', 's8_fastai/train.py'),
+                                 's8_fastai.train.RunLock.held': ('train.html#runlock.held', 's8_fastai/train.py'),
                                  's8_fastai.train.RunLock.release': ('train.html#runlock.release', 's8_fastai/train.py'),
                                  's8_fastai.train._clear': ('train.html#_clear', 's8_fastai/train.py'),
                                  's8_fastai.train._fit_run': ('train.html#_fit_run', 's8_fastai/train.py'),

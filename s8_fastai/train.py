@@ -374,6 +374,13 @@ class RunLock:
             self.f.close()
             raise RunError(f"{folder}: another s8_train is writing this run folder; wait for it to end, or use another --out") from None
     def release(self): self.f.close()
+    @staticmethod
+    def held(folder) -> bool:
+        "Is a run writing `folder` now? (A lock file is read, never created)"
+        if fcntl is None or not (Path(folder)/'.lock').is_file(): return False
+        with open(Path(folder)/'.lock') as f:
+            try: fcntl.flock(f, fcntl.LOCK_SH | fcntl.LOCK_NB); return False
+            except OSError: return True
 
 # %% ../nbs/03_train.ipynb #9ff313a9
 def _log(msg, quiet=False):
@@ -516,7 +523,9 @@ def load_run(run_dir, # a run folder written by `run_recipe`
     "The trained Learner of the run folder `run_dir`"
     run_dir = Path(run_dir)
     run = read_run(run_dir); cfg = run['recipe']
-    if not (run_dir/'model.pth').exists(): raise RunError(f"{run_dir}: no model.pth: the run has not finished; continue it with s8_train --resume {run_dir}")
+    if not (run_dir/'model.pth').exists():
+        if RunLock.held(run_dir): raise RunError(f"{run_dir}: no model.pth yet: s8_train is still training this run; wait for it to end")
+        raise RunError(f"{run_dir}: no model.pth: the run has not finished; continue it with s8_train --resume {run_dir}")
     dev, prec = resolve_device(device)
     if data is False or data is None:
         if run['vocab'] is None: raise RunError(f"{run_dir}: run.json does not list the classes; load it with its data")

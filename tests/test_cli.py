@@ -7,7 +7,7 @@ import json, os, pickle, shutil, signal
 import numpy as np, pytest, torch
 from PIL import Image
 from s8_fastai.data import make_image_folder, make_pickle_batches
-from s8_fastai.train import read_history, load_checkpoint
+from s8_fastai.train import read_history, load_checkpoint, RunLock
 from helpers import FAST, cli, start, one_line_error, wait_for_checkpoint
 
 @pytest.fixture(scope='module')
@@ -163,6 +163,15 @@ def test_broken_run_folders(run, tmp_path):
         (r/'run.json').write_text(text)
         one_line_error(cli('s8_report', r), 's8_report', msg)
         one_line_error(cli('s8_predict', r, r), 's8_predict', msg)
+
+def test_readers_of_a_run_still_training(run, tmp_path):
+    "s8_report and s8_predict on a folder that s8_train is writing (its lock held, no model yet) say to wait, not to resume"
+    r = copy_run(run, tmp_path); (r/'model.pth').unlink()
+    lock = RunLock(r)   # as a running s8_train holds it
+    for prog, *args in (('s8_report', r), ('s8_predict', r, r/'curves.png')):
+        one_line_error(cli(prog, *args), prog, 'still training this run; wait for it to end')
+    lock.release()
+    one_line_error(cli('s8_report', r), 's8_report', f'the run has not finished; continue it with s8_train --resume {r}')
 
 def test_pickle_batches(tmp_path):
     "The cifar-10-batches-py release trains; malformed batch files get one line"
