@@ -33,7 +33,7 @@ def one_line_errors(cmd):
     warnings.showwarning = lambda msg, *args, **kwargs: print(f"{prog}: warning: {msg}", file=sys.stderr, flush=True)
     try: yield
     except USER_ERRORS as e: raise CliError(f"{prog}: error: {e}") from None
-    except KeyboardInterrupt as e: raise CliError(f"{prog}: {e or 'interrupted'}") from None
+    except KeyboardInterrupt as e: raise CliError(f"{prog}: {str(e) or 'interrupted'}") from None
     finally: warnings.showwarning = show; signal.signal(signal.SIGTERM, term)
 
 # %% ../nbs/05_cli.ipynb #7c699315
@@ -89,6 +89,7 @@ def s8_train(
         if not no_report:
             try: print(f"report: {report_run(learn, learn.run_dir)}", file=sys.stderr)
             except OSError as e: raise RunError(f"{learn.run_dir}: the run is saved, but its report could not be written ({e.strerror or e}); rebuild it with: s8_report {learn.run_dir}") from None
+            except KeyboardInterrupt: raise KeyboardInterrupt(f"interrupted while writing the report; the run is saved: write it with s8_report {learn.run_dir}") from None
         return learn
 
 _RUN_SETTINGS = {k: p.default for k, p in inspect.signature(s8_train).parameters.items()

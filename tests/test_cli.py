@@ -3,7 +3,7 @@
 A short run is trained, reported and used to classify images; interrupted runs continue; and hostile input
 (bad values, odd files, broken run folders, two runs on one folder) gets one line on stderr and exit status 1,
 with nothing hung, lost or mixed."""
-import json, os, pickle, shutil, signal
+import json, os, pickle, shutil, signal, subprocess, sys
 import numpy as np, pytest, torch
 from PIL import Image
 from s8_fastai.data import make_image_folder, make_pickle_batches
@@ -72,6 +72,14 @@ def test_interrupt_in_the_first_epoch_can_resume(tmp_path):
     assert err.strip().splitlines()[-1] == f"s8_train: interrupted; 0 finished epoch(s) saved in {out}. Continue with: s8_train --resume {out}"
     rc, _, err = cli('s8_train', '--resume', out, '--quiet', '--no-report')
     assert rc == 0 and [r['epoch'] for r in read_history(out/'history.csv')] == [0], err
+
+def test_an_interrupt_without_a_message_says_so(tmp_path):
+    "Ctrl-C where no step has a next step to name (s8_bench, s8_report): one line that says it was interrupted"
+    script = tmp_path/'demo.py'
+    script.write_text("from fastcore.script import call_parse\nfrom s8_fastai.cli import one_line_errors\n"
+                      "@call_parse\ndef demo():\n    with one_line_errors(demo): raise KeyboardInterrupt\ndemo()\n")
+    r = subprocess.run([sys.executable, script], capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert (r.returncode, r.stderr) == (1, "demo: interrupted\n"), r.stderr
 
 def test_two_runs_on_one_folder(data, tmp_path):
     "Started together on one --out: one trains, the other is refused; the folder holds one run"
