@@ -31,8 +31,8 @@ except ImportError: fcntl = None  # no run-folder locks where there is no flock 
 
 # %% auto #0
 __all__ = ['TTA_VIEWS', 'HISTORY_COLS', 'RUN_JSON', 'CPUMixedPrecision', 'sgd_nesterov', 'recipe_opt', 's8_learner', 'loss_min',
-           'fall_start', 'find_lrs', 'RunError', 'recipe_lrs', 'abort_fit', 'EMA', 'fit_recipe', 'tta_logits',
-           'tta_accuracies', 'test_metrics', 'NonFiniteLoss', 'EpochCallback', 'History', 'read_history',
+           'fall_start', 'find_lrs', 'RunError', 'recipe_lrs', 'abort_fit', 'EMA', 'QuietSkip', 'fit_recipe',
+           'tta_logits', 'tta_accuracies', 'test_metrics', 'NonFiniteLoss', 'EpochCallback', 'History', 'read_history',
            'CheckpointError', 'CheckpointWriteError', 'Checkpoint', 'load_checkpoint', 'train_recipe', 'read_run',
            'write_run', 'RunLock', 'run_recipe', 'load_run']
 
@@ -157,12 +157,22 @@ class EMA(Callback):
         self.model.load_state_dict(self.averaged.module.state_dict())
 
 # %% ../nbs/03_train.ipynb #5fd7b744
+class QuietSkip(Callback):
+    "On a resumed fit: no rows in fastai's table for the epochs skipped before `start_epoch`"
+    order = 55  # after the Recorder (50), which prints the row in `after_epoch`; before `SkipToEpoch` (70) cancels the epoch
+    def __init__(self, start_epoch:int): self.start_epoch = start_epoch
+    def before_epoch(self):
+        if self.epoch < self.start_epoch: self._logger, self.learn.logger = self.learn.logger, noop
+    def after_epoch(self):
+        if self.epoch < self.start_epoch: self.learn.logger = self._logger
+
 def fit_recipe(learn:Learner, cfg:Recipe|None=None, start_epoch:int=0, cbs=None) -> Learner:
     "Train `learn` with the recipe's one cycle from `cfg.lr_min` up to `cfg.lr_max` and back (default `cfg`: `learn.recipe`)"
     cfg = cfg or learn.recipe
     if cfg.lr_min is None or cfg.lr_max is None: raise RunError("the recipe's LRs are not set: use recipe_lrs first, or give lr_min and lr_max")
     div, cbs = cfg.lr_max/cfg.lr_min, L(cbs)
     if cfg.ema and not any(isinstance(c, EMA) for c in cbs): cbs.append(EMA(cfg.ema))
+    if start_epoch: cbs.append(QuietSkip(start_epoch))
     learn.abort_error = None
     learn.fit_one_cycle(cfg.epochs, lr_max=cfg.lr_max, div=div, div_final=div, pct_start=cfg.pct_start,
                         moms=(cfg.mom,)*3, start_epoch=start_epoch, cbs=cbs)
