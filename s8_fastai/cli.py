@@ -68,6 +68,7 @@ def s8_train(
     label_smoothing:float=None,         # label smoothing of the loss (default: the preset's; the recipe's is 0)
     ema:float=None,                     # decay per step of the weights' moving average, 0 = off (default: the preset's; the recipe's is 0)
     cutout_inside:bool=False,           # keep the Cutout square inside the image (Page's variant)
+    ghost_bn:int=0,                     # images per batch-norm group in training (Page's ghost batch norm: 32); 0 = off
     finder_its:int=Recipe.finder_its,   # batches the LR finder runs at most
     device:str='auto',                  # auto, cpu or cuda
     precision:str='auto',               # auto (fp16 on CUDA, bf16 on CPU), bf16 or fp32
@@ -83,7 +84,7 @@ def s8_train(
         else:
             changed = {k: v for k, v in dict(label_smoothing=label_smoothing, ema=ema).items() if v is not None}
             cfg = Recipe.preset(preset, epochs=epochs, bs=bs, seed=seed, lr_min=lr_min, lr_max=lr_max, opt=opt, wd=wd,
-                                finder_its=finder_its, cutout_inside=cutout_inside, **changed)
+                                finder_its=finder_its, cutout_inside=cutout_inside, ghost_bn=ghost_bn, **changed)
         learn = run_recipe(data, out, cfg, subset=subset, device=device, precision=precision, overwrite=overwrite,
                            resume=resume, quiet=quiet)
         if not no_report:

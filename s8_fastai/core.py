@@ -42,6 +42,7 @@ class Recipe:
     finder_its:int=100         # batches the LR finder runs at most (it stops early when the loss diverges)
     ema:float=0.0              # decay per step of a moving average of the weights (BN buffers too), tested and saved as the model; 0: off
     cutout_inside:bool=False   # keep the Cutout square inside the image (Page's variant) instead of clipping it at the borders
+    ghost_bn:int=0             # images per batch-norm group in training (Page's ghost batch norm, 32); 0: the whole batch
 
     def validate(self):
         "Raise `ValueError` with a one-line message for values that cannot train"
@@ -54,6 +55,8 @@ class Recipe:
         if not 0 <= self.mom < 1: raise ValueError(f"mom must be in [0, 1), got {self.mom}")
         if not 0 <= self.label_smoothing < 1: raise ValueError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
         if not 0 <= self.ema < 1: raise ValueError(f"ema must be in [0, 1), got {self.ema}")
+        if self.ghost_bn and not (2 <= self.ghost_bn < self.bs and self.bs % self.ghost_bn == 0):
+            raise ValueError(f"ghost_bn must be 0 (off) or a divisor of bs ({self.bs}) from 2 to {self.bs // 2}, got {self.ghost_bn}")
         for k in ('lr_min', 'lr_max'):
             v = getattr(self, k)
             if v is not None and not (math.isfinite(v) and v > 0): raise ValueError(f"{k} must be a finite number > 0, got {v}")

@@ -6,23 +6,44 @@
 from __future__ import annotations
 import torch
 from torch import nn
+import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['conv_bn', 'ResLayer', 'CustomResNet', 'n_params', 'WeightsError', 'load_weights']
+__all__ = ['GhostBatchNorm', 'conv_bn', 'ResLayer', 'CustomResNet', 'n_params', 'WeightsError', 'load_weights']
+
+# %% ../nbs/02_model.ipynb #83e1862e
+class GhostBatchNorm(nn.BatchNorm2d):
+    "`nn.BatchNorm2d` that, in training, normalizes groups of `ghost` images with their own statistics"
+    def __init__(self, num_features:int, ghost:int=32, **kwargs):
+        super().__init__(num_features, **kwargs)
+        self.ghost = ghost
+    def extra_repr(self): return f'{super().extra_repr()}, ghost={self.ghost}'
+    def forward(self, x):
+        n, c, h, w = x.shape
+        if not self.training or n <= self.ghost or n % self.ghost: return super().forward(x)
+        s = n // self.ghost  # groups: image i goes to group i % s
+        cl = x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous()
+        rm, rv = self.running_mean.repeat(s), self.running_var.repeat(s)
+        y = F.batch_norm(x.contiguous().view(-1, c*s, h, w), rm, rv, self.weight.repeat(s), self.bias.repeat(s),
+                         True, self.momentum, self.eps).view(n, c, h, w)
+        with torch.no_grad():
+            self.running_mean.copy_(rm.view(s, c).mean(0)); self.running_var.copy_(rv.view(s, c).mean(0))
+            self.num_batches_tracked.add_(1)
+        return y.contiguous(memory_format=torch.channels_last) if cl else y
 
 # %% ../nbs/02_model.ipynb #208874a9
-def conv_bn(ni:int, nf:int, pool:bool=False) -> nn.Sequential:
-    "conv 3x3 (stride 1, pad 1) > [MaxPool 2] > BatchNorm > ReLU"
+def conv_bn(ni:int, nf:int, pool:bool=False, ghost:int=0) -> nn.Sequential:
+    "conv 3x3 (stride 1, pad 1) > [MaxPool 2] > BatchNorm (`GhostBatchNorm` if `ghost`) > ReLU"
     layers = [nn.Conv2d(ni, nf, 3, padding=1, bias=False)]
     if pool: layers.append(nn.MaxPool2d(2))
-    return nn.Sequential(*layers, nn.BatchNorm2d(nf), nn.ReLU())
+    return nn.Sequential(*layers, GhostBatchNorm(nf, ghost) if ghost else nn.BatchNorm2d(nf), nn.ReLU())
 
 class ResLayer(nn.Module):
     "X = conv_bn(pool) from `ni` to `nf`; R = two conv_bn on X; returns X + R"
-    def __init__(self, ni:int, nf:int):
+    def __init__(self, ni:int, nf:int, ghost:int=0):
         super().__init__()
-        self.conv = conv_bn(ni, nf, pool=True)
-        self.res = nn.Sequential(conv_bn(nf, nf), conv_bn(nf, nf))
+        self.conv = conv_bn(ni, nf, pool=True, ghost=ghost)
+        self.res = nn.Sequential(conv_bn(nf, nf, ghost=ghost), conv_bn(nf, nf, ghost=ghost))
     def forward(self, x):
         x = self.conv(x)
         return x + self.res(x)
@@ -32,13 +53,14 @@ class CustomResNet(nn.Module):
     "The S8 custom ResNet (DAWNBench ResNet9 shape) for 32x32 images; outputs logits times `scale`"
     def __init__(self, n_classes:int=10, # number of classes
                  widths=(64, 128, 256, 512), # channels of prep, layer1, layer2, layer3
-                 scale:float=0.125): # constant multiplying the logits (no parameters)
+                 scale:float=0.125, # constant multiplying the logits (no parameters)
+                 ghost_bn:int=0): # images per batch-norm group in training (`GhostBatchNorm`); 0: the whole batch
         super().__init__()
         c0, c1, c2, c3 = widths
-        self.prep = conv_bn(3, c0)
-        self.layer1 = ResLayer(c0, c1)
-        self.layer2 = conv_bn(c1, c2, pool=True)
-        self.layer3 = ResLayer(c2, c3)
+        self.prep = conv_bn(3, c0, ghost=ghost_bn)
+        self.layer1 = ResLayer(c0, c1, ghost=ghost_bn)
+        self.layer2 = conv_bn(c1, c2, pool=True, ghost=ghost_bn)
+        self.layer3 = ResLayer(c2, c3, ghost=ghost_bn)
         self.pool = nn.MaxPool2d(4)
         self.fc = nn.Linear(c3, n_classes)
         self.scale = scale

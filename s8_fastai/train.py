@@ -75,7 +75,7 @@ def s8_learner(dls, # fastai `DataLoaders` (`cifar10_dls`); their device is the 
     cfg = cfg or Recipe()
     dev, prec = resolve_device(dls.device if dls.device is not None else 'auto', precision)
     if dls.device is None: dls.to(dev)
-    model = model if model is not None else CustomResNet(len(dls.vocab), scale=cfg.logit_scale)
+    model = model if model is not None else CustomResNet(len(dls.vocab), scale=cfg.logit_scale, ghost_bn=cfg.ghost_bn)
     learn = Learner(dls, model.to(dev), loss_func=CrossEntropyLossFlat(label_smoothing=cfg.label_smoothing),
                     opt_func=recipe_opt(cfg), metrics=accuracy, path=path, model_dir='.', cbs=cbs)
     if dev.type == 'cuda':
