@@ -12,9 +12,10 @@ import numpy as np, torch, torch.nn.functional as F
 from PIL import Image, ImageOps
 from fastcore.basics import store_attr
 from fastai.data.block import DataBlock, TransformBlock, CategoryBlock
-from fastai.data.transforms import IndexSplitter, IntToFloatTensor, Normalize, image_extensions
+from fastai.data.transforms import IndexSplitter, IntToFloatTensor, Normalize, Categorize, ToTensor, image_extensions
+from fastai.data.core import TfmdDL
 from fastai.data.external import untar_data, URLs
-from fastai.torch_core import TensorImage
+from fastai.torch_core import TensorImage, TensorCategory
 import fastai.vision.data  # registers show_batch/show_results for TensorImage
 from fasttransform import Transform
 from .core import CIFAR10_CLASSES, CIFAR10_MEAN, CIFAR10_STD, Recipe
@@ -23,7 +24,7 @@ from .core import CIFAR10_CLASSES, CIFAR10_MEAN, CIFAR10_STD, Recipe
 __all__ = ['IMAGE_FORMATS', 'DataError', 'DataWarning', 'CifarArrays', 'to_rgb', 'fit_size', 'read_image', 'load_image_folder',
            'make_image_folder', 'find_images', 'load_pickle_batches', 'make_pickle_batches', 'cifar10_source',
            'stratified_subset', 'RandomPadCrop', 'RandomFlipLR', 'cutout_mask', 'Cutout', 'ShiftFlip', 'CifarImage',
-           'IndexLabel', 'cifar10_dblock', 'cifar10_dls', 'loader_speed']
+           'IndexLabel', 'CifarDL', 'cifar10_dblock', 'cifar10_dls', 'loader_speed']
 
 # %% ../nbs/01_data.ipynb #3c21d1b0
 class DataError(ValueError):
@@ -329,11 +330,34 @@ class CifarImage(_Unpickled, Transform):
             raise DataError(f"expected a uint8 tensor of shape 3x{self.size}x{self.size}, got {str(o.dtype).replace('torch.', '')} {'x'.join(map(str, o.shape))}")
         raise DataError(f"cannot make an image of a {type(o).__name__}; pass an image file, a PIL image or a uint8 tensor")
 
-class IndexLabel(_Unpickled):
+class IndexLabel(_Unpickled, Transform):
     "`get_y`: the class name of an index item"
     _data = ('labels',)
-    def __init__(self, labels, vocab): self.labels, self.vocab = labels, vocab
-    def __call__(self, i): return self.vocab[self.labels[i]]
+    def __init__(self, labels, vocab): super().__init__(); self.labels, self.names = labels, vocab  # not `vocab`: fastai gathers that name
+    def encodes(self, i): return self.names[self.labels[i]]
+
+# %% ../nbs/01_data.ipynb #8c9a1a5f
+class CifarDL(TfmdDL):
+    "fastai `TfmdDL` that gathers each batch of in-memory images and labels with one indexing op (the per-item path's batches)"
+    def _gather(self):
+        "(images, labels, item indices) when every item of the dataset is an index into in-memory images; else None"
+        tls = getattr(self.dataset, 'tls', None)
+        if not self.indexed or self.prebatched or not self.bs or tls is None or len(tls) != 2: return None
+        fx, fy = tls[0].tfms.fs, tls[1].tfms.fs
+        if len(fx) != 2 or fx[0](probe := object()) is not probe or not isinstance(fx[1], CifarImage) or fx[1].images is None: return None
+        if len(fy) != 2 or not isinstance(fy[0], IndexLabel) or not isinstance(fy[1], Categorize): return None
+        if self.before_batch.fs or not all(isinstance(t, ToTensor) for t in self.after_item.fs): return None
+        items = tls[0].items
+        if not all(isinstance(i, (int, np.integer)) for i in items): return None
+        lut = torch.tensor([fy[1].vocab.o2i[v] for v in fy[0].names])  # label number -> fastai's category number
+        return fx[1].images, lut[fy[0].labels], torch.as_tensor(list(items), dtype=torch.long)
+    def create_batches(self, samps):
+        g = self._gather()
+        if g is None: yield from super().create_batches(samps); return
+        images, labels, items = g
+        for b in self.chunkify(samps):
+            ix = items[torch.as_tensor(b, dtype=torch.long)]
+            yield TensorImage(images[ix]), TensorCategory(labels[ix])
 
 # %% ../nbs/01_data.ipynb #b3d68ee4
 def cifar10_dblock(src:CifarArrays, # decoded images, labels and splits
@@ -345,7 +369,7 @@ def cifar10_dblock(src:CifarArrays, # decoded images, labels and splits
     return DataBlock(blocks=(TransformBlock(type_tfms=CifarImage(src.images, src.images.shape[-1]), batch_tfms=IntToFloatTensor),
                              CategoryBlock(vocab=src.vocab)),
                      get_items=lambda s: list(range(len(s))), get_y=IndexLabel(src.labels, src.vocab),
-                     splitter=IndexSplitter(src.test_idx.tolist()),
+                     splitter=IndexSplitter(src.test_idx.tolist()), dl_type=CifarDL,
                      batch_tfms=[RandomPadCrop(pad), RandomFlipLR(), Normalize.from_stats(CIFAR10_MEAN, CIFAR10_STD),
                                  Cutout(cutout, inside=cutout_inside)])
 
