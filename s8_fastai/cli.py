@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_cli.ipynb #079fc02c
 from __future__ import annotations
-import contextlib, inspect, json, signal, sys, warnings
+import contextlib, inspect, json, os, signal, sys, warnings
 from pathlib import Path
 from fastcore.script import call_parse, is_cli, CliError
 from .core import Recipe, write_json
@@ -24,7 +24,7 @@ def _sigterm(signum, frame): raise KeyboardInterrupt
 
 @contextlib.contextmanager
 def one_line_errors(cmd):
-    "Around the body of the command `cmd`: run from the command line, user errors, Ctrl-C and SIGTERM end it with one line on stderr"
+    "Around the body of the command `cmd`: run from the command line, user errors, Ctrl-C and SIGTERM end it with one line on stderr; a closed stdout (`| head`), quietly"
     if not is_cli(cmd):
         yield
         return
@@ -32,6 +32,9 @@ def one_line_errors(cmd):
     show, term = warnings.showwarning, signal.signal(signal.SIGTERM, _sigterm)
     warnings.showwarning = lambda msg, *args, **kwargs: print(f"{prog}: warning: {msg}", file=sys.stderr, flush=True)
     try: yield
+    except BrokenPipeError:  # whoever read stdout has gone: stop without a word, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to flush at exit
+        raise SystemExit(1) from None
     except USER_ERRORS as e: raise CliError(f"{prog}: error: {e}") from None
     except KeyboardInterrupt as e: raise CliError(f"{prog}: {str(e) or 'interrupted'}") from None
     finally: warnings.showwarning = show; signal.signal(signal.SIGTERM, term)

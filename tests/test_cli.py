@@ -41,6 +41,13 @@ def test_train_report_predict(run, data):
     assert len(rows) == 24 and all(c in ('a', 'b', 'c') and 0 < float(p) <= 1 for _, c, p in rows)
     assert rows[0][0] == str(data/'test'/'a'/'0000.png')
 
+def test_a_closed_pipe_ends_quietly(run, data):
+    "s8_predict into a reader that has gone (`s8_predict RUN DIR | head -0`): no error line, no traceback"
+    p = start('s8_predict', run, data/'test')
+    p.stdout.close()  # before the first line: its first write finds the pipe closed
+    err = p.stderr.read(); p.wait(timeout=120)
+    assert p.returncode == 1 and err == '', (p.returncode, err)
+
 def test_kill_and_interrupt_then_resume_is_the_same_run(data, tmp_path):
     "SIGKILL after epoch 1, then Ctrl-C in the resumed run: resumed twice, it ends exactly like an uninterrupted run"
     args = ['--data', data, '--epochs', 6, '--bs', 8, '--lr-min', 0.01, '--lr-max', 0.1, '--quiet', '--no-report']
