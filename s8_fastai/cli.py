@@ -71,7 +71,7 @@ def s8_train(
     label_smoothing:float=None,         # label smoothing of the loss (default: the preset's; the recipe's is 0)
     ema:float=None,                     # decay per step of the weights' moving average, 0 = off (default: the preset's; the recipe's is 0)
     cutout_inside:bool=False,           # keep the Cutout square inside the image (Page's variant)
-    ghost_bn:int=0,                     # images per batch-norm group in training (Page's ghost batch norm: 32); 0 = off
+    ghost_bn:int=Recipe.ghost_bn,       # images per batch-norm group in training (Page's ghost batch norm: 32); 0 = off
     finder_its:int=Recipe.finder_its,   # batches the LR finder runs at most
     device:str='auto',                  # auto, cpu or cuda
     precision:str='auto',               # auto (fp16 on CUDA, bf16 on CPU), bf16 or fp32
