@@ -22,6 +22,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 's8_fastai.core.Recipe.preset': ('core.html#recipe.preset', 's8_fastai/core.py'),
                                 's8_fastai.core.Recipe.to_dict': ('core.html#recipe.to_dict', 's8_fastai/core.py'),
                                 's8_fastai.core.Recipe.validate': ('core.html#recipe.validate', 's8_fastai/core.py'),
+                                's8_fastai.core._is_a': ('core.html#_is_a', 's8_fastai/core.py'),
                                 's8_fastai.core.atomic_write': ('core.html#atomic_write', 's8_fastai/core.py'),
                                 's8_fastai.core.environment': ('core.html#environment', 's8_fastai/core.py'),
                                 's8_fastai.core.pick_device': ('core.html#pick_device', 's8_fastai/core.py'),

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #75e432a4
 from __future__ import annotations
-import json, math, os, platform, time, warnings
+import json, math, numbers, os, platform, time, warnings
 from dataclasses import dataclass, asdict, fields
 from pathlib import Path
 import torch
@@ -22,6 +22,11 @@ CIFAR10_MEAN, CIFAR10_STD = cifar_stats  # per channel, on [0,1] pixels
 
 # %% ../nbs/00_core.ipynb #daebd123
 OPTIMIZERS = ('sgd', 'adamw')
+
+def _is_a(v, kinds:str) -> bool:
+    "Whether `v` has one of the `kinds` a field annotation names ('int', 'float|None', ...); an int is a float, a bool neither"
+    ok = {'int': numbers.Integral, 'float': numbers.Real, 'str': str, 'bool': bool, 'None': type(None)}
+    return any(isinstance(v, ok[k]) and (k == 'bool' or not isinstance(v, bool)) for k in kinds.replace(' ', '').split('|'))
 
 @dataclass
 class Recipe:
@@ -46,6 +51,8 @@ class Recipe:
 
     def validate(self):
         "Raise `ValueError` with a one-line message for values that cannot train"
+        for f in fields(self):  # a run.json edited by hand can hold anything
+            if not _is_a(v := getattr(self, f.name), f.type): raise ValueError(f"{f.name} must be {' or '.join(f.type.replace(' ', '').split('|'))}, got {v!r}")
         if self.epochs <= 0: raise ValueError(f"epochs must be positive, got {self.epochs}")
         if self.bs <= 0: raise ValueError(f"bs must be positive, got {self.bs}")
         if self.finder_its < 10: raise ValueError(f"finder_its must be at least 10, got {self.finder_its}")

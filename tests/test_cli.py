@@ -173,7 +173,7 @@ def test_broken_run_folders(run, tmp_path):
     one_line_error(cli('s8_train', '--resume', r), 's8_train', 'checkpoint.pth: damaged checkpoint')
     (r/'checkpoint.pth').unlink()
     one_line_error(cli('s8_train', '--resume', r), 's8_train', 'nothing to continue (no checkpoint.pth); start the run again with --overwrite')
-    for text, msg in [('[1, 2]', 'run.json: not an s8_fastai run.json'), ('{"recipe": {"epochs": "x"}}', 'run.json: bad recipe'),
+    for text, msg in [('[1, 2]', 'run.json: not an s8_fastai run.json'), ('{"recipe": {"epochs": "x"}}', "run.json: bad recipe (epochs must be int, got 'x')"),
                       ('{"recipe": {}, "data": 3, "device": "cpu", "precision": "bf16"}', 'run.json: bad data'), ('{', 'run.json: not readable')]:
         (r/'run.json').write_text(text)
         one_line_error(cli('s8_report', r), 's8_report', msg)
