@@ -4,15 +4,14 @@
 
 # %% ../nbs/03a_bench.ipynb #fcb0cd49
 from __future__ import annotations
-import tempfile, time
+import tempfile, time, warnings
 import torch
 import torch.nn.functional as F
 from fastai.callback.core import Callback, CancelFitException
-from fastai.torch_core import set_seed
-from .core import Recipe, resolve_device
+from .core import Recipe, resolve_device, seed_everything
 from .data import cifar10_dls, loader_speed
 from .model import CustomResNet
-from .train import s8_learner
+from .train import s8_learner, compile_model
 
 # %% auto #0
 __all__ = ['raw_train_speed', 'StepTimer', 'bench', 'format_bench']
@@ -21,17 +20,21 @@ __all__ = ['raw_train_speed', 'StepTimer', 'bench', 'format_bench']
 def _sync(dev):
     if dev.type == 'cuda': torch.cuda.synchronize()
 
-def raw_train_speed(batches, # (x, y) batches in memory, x channels_last
+def raw_train_speed(batches, # (x, y) batches in memory, on the device, x channels_last
                     n_classes:int, # outputs of the model
                     dev, # torch device
                     precision:str, # 'bf16', 'fp16' or 'fp32'
                     cfg:Recipe, # optimizer settings and logit scale
                     steps:int, # timed steps
                     warmup:int=3, # untimed steps first
+                    compile:bool=False, # compile the model as `compile_model` does (CUDA graphs on CUDA)
                    ) -> float:
-    "Images/s of a plain PyTorch loop (SGD Nesterov, autocast, channels_last) over in-memory `batches`"
+    "Images/s of a plain PyTorch loop (SGD Nesterov, fused on CUDA, autocast, channels_last) over in-memory `batches`"
     model = CustomResNet(n_classes, scale=cfg.logit_scale).to(dev).to(memory_format=torch.channels_last)
-    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=cfg.mom, nesterov=True, weight_decay=cfg.wd)
+    graphs = compile and dev.type == 'cuda'
+    if compile: model.compile(mode='reduce-overhead' if graphs else None)
+    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=cfg.mom, nesterov=True, weight_decay=cfg.wd,
+                          **({'fused': True} if dev.type == 'cuda' else {}))
     amp = precision in ('bf16', 'fp16')
     dtype = torch.float16 if precision == 'fp16' else torch.bfloat16
     scaler = torch.amp.GradScaler(enabled=precision == 'fp16')
@@ -39,6 +42,7 @@ def raw_train_speed(batches, # (x, y) batches in memory, x channels_last
     for i in range(steps + warmup):
         x, y = batches[i % len(batches)]
         if i == warmup: _sync(dev); t0 = time.perf_counter()
+        if graphs: torch.compiler.cudagraph_mark_step_begin()
         with torch.autocast(dev.type, dtype=dtype, enabled=amp):
             loss = F.cross_entropy(model(x).float(), y)
         opt.zero_grad(set_to_none=True)
@@ -49,17 +53,31 @@ def raw_train_speed(batches, # (x, y) batches in memory, x channels_last
 
 # %% ../nbs/03a_bench.ipynb #375a60d3
 class StepTimer(Callback):
-    "Time `steps` training batches after `warmup`, then stop the fit; `speed` is images/s"
+    "Time `steps` training batches after `warmup`, then stop the fit; `speed` is images/s. On CUDA, count the host syncs in the timed steps"
     order = 100
-    def __init__(self, steps, warmup): self.steps, self.warmup, self.i, self.n = steps, warmup, 0, 0
+    def __init__(self, steps, warmup): self.steps, self.warmup, self.i, self.n, self.syncs, self.first_sync = steps, warmup, 0, 0, 0, None
     def before_batch(self):
-        if self.i == self.warmup: _sync(self.dls.device or torch.device('cpu')); self.t0 = time.perf_counter()
+        if self.i != self.warmup: return
+        self.dev = torch.device(self.dls.device or 'cpu')
+        _sync(self.dev); self.t0 = time.perf_counter()
+        if self.dev.type == 'cuda':
+            self.caught = warnings.catch_warnings(record=True); self.seen = self.caught.__enter__()
+            warnings.simplefilter('always'); torch.cuda.set_sync_debug_mode('warn')
     def after_batch(self):
         if self.i >= self.warmup: self.n += len(self.yb[0])
         self.i += 1
         if self.i == self.steps + self.warmup:
-            _sync(self.dls.device or torch.device('cpu')); self.t1 = time.perf_counter()
+            self._stop_counting()
+            _sync(self.dev); self.t1 = time.perf_counter()
             raise CancelFitException
+    def _stop_counting(self):
+        if getattr(self, 'caught', None) is None: return
+        torch.cuda.set_sync_debug_mode(0)
+        syncs = [w for w in self.seen if 'synchroniz' in str(w.message)]
+        self.caught.__exit__(None, None, None); self.caught = None
+        self.syncs = len(syncs)
+        if syncs: self.first_sync = f"{syncs[0].filename}:{syncs[0].lineno}: {str(syncs[0].message).splitlines()[0]}"
+    def after_fit(self): self._stop_counting()
     @property
     def speed(self): return self.n/(self.t1 - self.t0)
 
@@ -70,12 +88,13 @@ def bench(data=None, # image folder or cifar-10-batches-py; None: fastai's downl
           device:str='auto', # 'auto', 'cpu', 'cuda' or 'cuda:N'
           precision:str='auto', # 'auto', 'bf16', 'fp16' or 'fp32'
           warmup:int=3, # untimed steps before each timing
+          compile:bool=False, # compile the model in both loops (CUDA graphs on a GPU)
          ) -> dict:
-    "Training, loader and inference speed (images/s) of the plain loop and the library, measured in one process"
+    "Training, loader and inference speed (images/s) of the plain loop and the library, measured in one process with the same settings"
     if steps <= 0: raise ValueError(f"steps must be positive, got {steps}")
     cfg = Recipe(bs=bs).validate()
     dev, prec = resolve_device(device, precision)
-    set_seed(0)
+    seed_everything(0, dev)  # the same cuDNN settings for both loops
     dls = cifar10_dls(data, bs=bs, device=dev)
     if len(dls.train) == 0: raise ValueError(f"batch size {bs} is larger than the {len(dls.train_ds)} training images; use --bs {len(dls.train_ds)} or less")
     n_batches = min(len(dls.train), steps + warmup)
@@ -83,24 +102,30 @@ def bench(data=None, # image folder or cifar-10-batches-py; None: fastai's downl
     for x, y in dls.train:  # the reference trains on the very same augmented batches, held in memory
         batches.append((x.as_subclass(torch.Tensor).contiguous(memory_format=torch.channels_last), y.as_subclass(torch.Tensor)))
         if len(batches) == n_batches: break
-    raw = raw_train_speed(batches, len(dls.vocab), dev, prec, cfg, steps, warmup)
+    raw = raw_train_speed(batches, len(dls.vocab), dev, prec, cfg, steps, warmup, compile=compile)
     del batches
-    learn = s8_learner(dls, cfg, precision=prec, path=tempfile.mkdtemp())
-    timer = StepTimer(steps, warmup)
-    with learn.no_bar(), learn.no_logging(): learn.fit(-(-(steps + warmup)//len(dls.train)), 0.05, cbs=timer)
+    with tempfile.TemporaryDirectory() as tmp:
+        learn = s8_learner(dls, cfg, precision=prec, path=tmp)
+        if compile: compile_model(learn)
+        timer = StepTimer(steps, warmup)
+        with learn.no_bar(), learn.no_logging(): learn.fit(-(-(steps + warmup)//len(dls.train)), 0.05, cbs=timer)
     loader = loader_speed(dls.train)
-    t0 = time.perf_counter()
+    _sync(dev); t0 = time.perf_counter()
     with learn.no_bar(): learn.get_preds(dl=dls.valid)
     infer = len(dls.valid_ds)/(time.perf_counter() - t0)
-    return dict(raw_img_s=raw, learner_img_s=timer.speed, loader_img_s=loader, infer_img_s=infer,
-                ratio=timer.speed/raw, device=str(dev), precision=prec, steps=steps, bs=bs,
-                threads=torch.get_num_threads())
+    r = dict(raw_img_s=raw, learner_img_s=timer.speed, loader_img_s=loader, infer_img_s=infer, ratio=timer.speed/raw,
+             device=str(dev), precision=prec, compile=compile, cudnn_benchmark=torch.backends.cudnn.benchmark, steps=steps, bs=bs,
+             threads=torch.get_num_threads())
+    if dev.type == 'cuda': r.update(host_syncs=timer.syncs, first_sync=timer.first_sync, gpu=torch.cuda.get_device_name(dev))
+    return r
 
 def format_bench(r:dict) -> str:
     "The benchmark as a small table"
     rows = [('(a) plain PyTorch loop, training', r['raw_img_s']), ('(b) s8_fastai Learner, training', r['learner_img_s']),
             ('(c) train DataLoader alone', r['loader_img_s']), ('(d) inference on the test set', r['infer_img_s'])]
     lines = [f"{'':36}{'images/s':>10}"] + [f"{k:36}{v:>10,.0f}" for k, v in rows]
-    lines += [f"{'ratio (b)/(a)':36}{r['ratio']:>10.3f}",
-              f"device {r['device']}, precision {r['precision']}, {r['steps']} steps of {r['bs']}, {r['threads']} threads"]
+    lines += [f"{'ratio (b)/(a)':36}{r['ratio']:>10.3f}"]
+    if 'host_syncs' in r: lines += [f"{'host syncs in the timed steps of (b)':36}{r['host_syncs']:>10}" + (f"  (first: {r['first_sync']})" if r['first_sync'] else '')]
+    lines += [f"device {r.get('gpu', r['device'])}, precision {r['precision']}{', compiled' if r.get('compile') else ''}, "
+              f"{r['steps']} steps of {r['bs']}, {r['threads']} threads"]
     return '\n'.join(lines)

@@ -74,7 +74,8 @@ def s8_train(
     ghost_bn:int=Recipe.ghost_bn,       # images per batch-norm group in training (Page's ghost batch norm: 32); 0 = off
     finder_its:int=Recipe.finder_its,   # batches the LR finder runs at most
     device:str='auto',                  # auto, cpu or cuda
-    precision:str='auto',               # auto (fp16 on CUDA, bf16 on CPU), bf16 or fp32
+    precision:str='auto',               # auto (bf16; fp16 on CUDA GPUs without bf16), bf16, fp16 or fp32
+    compile:bool=False,                 # compile the model (CUDA graphs on a GPU); the compile time is reported apart
     no_report:bool=False,               # skip report.html and its figures at the end
     quiet:bool=False,                   # no progress bars
 ):
@@ -89,7 +90,7 @@ def s8_train(
             cfg = Recipe.preset(preset, epochs=epochs, bs=bs, seed=seed, lr_min=lr_min, lr_max=lr_max, opt=opt, wd=wd,
                                 finder_its=finder_its, cutout_inside=cutout_inside, ghost_bn=ghost_bn, **changed)
         learn = run_recipe(data, out, cfg, subset=subset, device=device, precision=precision, overwrite=overwrite,
-                           resume=resume, quiet=quiet)
+                           resume=resume, quiet=quiet, compile=compile)
         if not no_report:
             try: print(f"report: {report_run(learn, learn.run_dir)}", file=sys.stderr)
             except OSError as e: raise RunError(f"{learn.run_dir}: the run is saved, but its report could not be written ({e.strerror or e}); rebuild it with: s8_report {learn.run_dir}") from None
@@ -97,7 +98,7 @@ def s8_train(
         return learn
 
 _RUN_SETTINGS = {k: p.default for k, p in inspect.signature(s8_train).parameters.items()
-                 if k not in ('data', 'resume', 'device', 'no_report', 'quiet')}  # what a resumed run takes from its run.json
+                 if k not in ('data', 'resume', 'device', 'compile', 'no_report', 'quiet')}  # what a resumed run takes from its run.json
 
 # %% ../nbs/05_cli.ipynb #b13047a6
 @call_parse(pos=['run'])
@@ -141,12 +142,14 @@ def s8_bench(
     steps:int=40,         # training steps timed for each of the two loops
     bs:int=Recipe.bs,     # batch size
     device:str='auto',    # auto, cpu or cuda
-    precision:str='auto', # auto (fp16 on CUDA, bf16 on CPU), bf16 or fp32
+    precision:str='auto', # auto (bf16; fp16 on CUDA GPUs without bf16), bf16, fp16 or fp32
+    compile:bool=False,   # compile the model in both loops (CUDA graphs on a GPU)
     json:str=None,        # also write the figures to this JSON file
 ):
     "Images/s of a plain PyTorch loop, the library's Learner, the DataLoader and inference, side by side"
     with one_line_errors(s8_bench):
-        r = bench(data, steps=steps, bs=bs, device=device, precision=precision)
+        if json and not Path(json).resolve().parent.is_dir(): raise ValueError(f"{json}: no folder {Path(json).resolve().parent} to write it in")
+        r = bench(data, steps=steps, bs=bs, device=device, precision=precision, compile=compile)
         print(format_bench(r))
         if json: write_json(json, r)
         return r

@@ -11,10 +11,12 @@ import torch
 # fastai 2.8 scripts a few activation functions at import time, which recent torch warns about on every command
 warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated', category=FutureWarning)
 from fastai.vision.core import cifar_stats
+from fastai.torch_core import set_seed
 
 # %% auto #0
 __all__ = ['CIFAR10_CLASSES', 'CIFAR10_MEAN', 'CIFAR10_STD', 'OPTIMIZERS', 'PRESETS', 'PRECISIONS', 'Recipe', 'pick_device',
-           'pick_precision', 'resolve_device', 'environment', 'atomic_write', 'write_json']
+           'cuda_bf16', 'pick_precision', 'resolve_device', 'seed_everything', 'environment', 'atomic_write',
+           'write_json']
 
 # %% ../nbs/00_core.ipynb #aead32c5
 CIFAR10_CLASSES = ('airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck')
@@ -98,9 +100,14 @@ def pick_device(device:str|torch.device|None='auto') -> torch.device:
     if d.type == 'cuda' and not torch.cuda.is_available(): raise ValueError(f"device {device!r} asked for, but CUDA is not available")
     return d
 
+def cuda_bf16() -> bool:
+    "Does this machine's CUDA GPU compute in bfloat16 natively (compute capability 8.0 and newer)?"
+    try: return torch.cuda.is_available() and torch.cuda.get_device_capability()[0] >= 8
+    except (RuntimeError, AssertionError): return False
+
 def pick_precision(device:torch.device, precision:str|None='auto') -> str:
-    "Precision for `device`: 'auto' is fp16 mixed precision on CUDA and bf16 autocast on CPU"
-    if precision in (None, 'auto'): return 'fp16' if device.type == 'cuda' else 'bf16'
+    "Precision for `device`: 'auto' is bf16 autocast on the CPU and on CUDA GPUs that have bf16, else fp16 with a gradient scaler"
+    if precision in (None, 'auto'): return 'bf16' if device.type == 'cpu' or cuda_bf16() else 'fp16'
     if precision not in PRECISIONS: raise ValueError(f"unknown precision {precision!r}: use one of {', '.join(PRECISIONS)}")
     if precision == 'fp16' and device.type == 'cpu': raise ValueError("fp16 is for CUDA; on CPU use bf16 or fp32")
     return precision
@@ -109,6 +116,12 @@ def resolve_device(device:str|torch.device|None='auto', precision:str|None='auto
     "The device and precision to use for what the user asked: `pick_device`, then `pick_precision` on it"
     dev = pick_device(device)
     return dev, pick_precision(dev, precision)
+
+# %% ../nbs/00_core.ipynb #2cf814ee
+def seed_everything(seed:int, device:torch.device|str='cpu'):
+    "Seed Python, numpy and torch; on CUDA, let cuDNN pick its fastest kernels (not bitwise repeatable)"
+    set_seed(seed, reproducible=True)
+    if torch.device(device).type == 'cuda': torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic = True, False
 
 # %% ../nbs/00_core.ipynb #40367689
 def environment() -> dict:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 import numpy as np, torch, torch.nn.functional as F
 from PIL import Image, ImageOps
-from fastcore.basics import store_attr
+from fastcore.basics import store_attr, noop
 from fastai.data.block import DataBlock, TransformBlock, CategoryBlock
 from fastai.data.transforms import IndexSplitter, IntToFloatTensor, Normalize, Categorize, ToTensor, image_extensions
 from fastai.data.core import TfmdDL
@@ -23,8 +23,8 @@ from .core import CIFAR10_CLASSES, CIFAR10_MEAN, CIFAR10_STD, Recipe
 # %% auto #0
 __all__ = ['IMAGE_FORMATS', 'DataError', 'DataWarning', 'CifarArrays', 'to_rgb', 'fit_size', 'read_image', 'load_image_folder',
            'make_image_folder', 'find_images', 'load_pickle_batches', 'make_pickle_batches', 'cifar10_source',
-           'stratified_subset', 'RandomPadCrop', 'RandomFlipLR', 'cutout_mask', 'Cutout', 'ShiftFlip', 'CifarImage',
-           'IndexLabel', 'CifarDL', 'cifar10_dblock', 'cifar10_dls', 'loader_speed']
+           'stratified_subset', 'on_device', 'RandomPadCrop', 'RandomFlipLR', 'cutout_mask', 'Cutout', 'ShiftFlip',
+           'CifarImage', 'IndexLabel', 'CifarDL', 'cifar10_dblock', 'even_batch', 'cifar10_dls', 'loader_speed']
 
 # %% ../nbs/01_data.ipynb #3c21d1b0
 class DataError(ValueError):
@@ -99,12 +99,17 @@ def _class_dirs(split:Path, skipped:list) -> list:
     skipped += [d for d in dirs if d.is_symlink()]
     return [d.name for d in dirs if not d.is_symlink() and _image_files(d, [])]
 
+def _cores() -> int:
+    "CPU cores this process may use"
+    try: return len(os.sched_getaffinity(0))
+    except AttributeError: return os.cpu_count() or 1
+
 def _warn_skipped(path, skipped):
     if skipped: warnings.warn(f"{path}: skipped {len(skipped)} entries that are links to folders or not regular files: "
                               + ', '.join(str(p) for p in skipped[:3]) + (', ...' if len(skipped) > 3 else ''), DataWarning, stacklevel=3)
 
 # %% ../nbs/01_data.ipynb #1d8d2d00
-def load_image_folder(path, size:int=32, threads:int=2, splits=('train', 'test')) -> CifarArrays:
+def load_image_folder(path, size:int=32, threads:int|None=None, splits=('train', 'test')) -> CifarArrays:
     "Decode the `splits` of an image folder laid out `train/<class>/*` and `test/<class>/*` into memory"
     path = Path(path)
     if not path.is_dir(): raise DataError(f"{path}: no such folder")
@@ -125,7 +130,7 @@ def load_image_folder(path, size:int=32, threads:int=2, splits=('train', 'test')
             fs = _image_files(path/split/cls, skipped)
             fns += fs; labels += [c]*len(fs); is_test += [split == 'test']*len(fs)
     _warn_skipped(path, skipped)
-    with ThreadPoolExecutor(threads) as ex: imgs = list(ex.map(lambda f: read_image(f, size), fns, chunksize=256))
+    with ThreadPoolExecutor(threads or _cores()) as ex: imgs = list(ex.map(lambda f: read_image(f, size), fns, chunksize=256))
     images = torch.from_numpy(np.stack(imgs)).permute(0, 3, 1, 2).contiguous() if imgs else torch.zeros(0, 3, size, size, dtype=torch.uint8)
     return CifarArrays(images, torch.tensor(labels, dtype=torch.long), list(train_cls), torch.tensor(is_test, dtype=torch.bool), str(path))
 
@@ -238,6 +243,11 @@ def stratified_subset(src:CifarArrays, n:int, seed:int=0) -> CifarArrays:
     keep = torch.cat(picks + [src.test_idx]).sort().values
     return replace(src, images=src.images[keep], labels=src.labels[keep], is_test=src.is_test[keep])
 
+# %% ../nbs/01_data.ipynb #3984b239
+def on_device(t:torch.Tensor, device) -> torch.Tensor:
+    "`t`, a CPU tensor, on `device`; to a GPU from pinned memory, without waiting for it"
+    return t if torch.device(device).type == 'cpu' else t.pin_memory().to(device, non_blocking=True)
+
 # %% ../nbs/01_data.ipynb #e2bcd34b
 class RandomPadCrop(Transform):
     "Reflection-pad a batch by `pad` pixels and crop each image back to its size at its own random offset"
@@ -248,7 +258,7 @@ class RandomPadCrop(Transform):
         b, c, h, w = x.shape
         t, p = x.as_subclass(torch.Tensor), self.pad
         xp = F.pad(t, (p, p, p, p), mode='reflect')
-        dy, dx = (torch.randint(0, 2*p + 1, (b,), device=x.device) for _ in range(2))
+        dy, dx = on_device(torch.stack([torch.randint(0, 2*p + 1, (b,)) for _ in range(2)]), x.device)
         rows = (dy[:, None] + torch.arange(h, device=x.device))[:, None, :, None]
         cols = (dx[:, None] + torch.arange(w, device=x.device))[:, None, None, :]
         bi, ci = torch.arange(b, device=x.device)[:, None, None, None], torch.arange(c, device=x.device)[None, :, None, None]
@@ -261,7 +271,7 @@ class RandomFlipLR(Transform):
     def __init__(self, p:float=0.5): store_attr()
     def encodes(self, x:TensorImage):
         t = x.as_subclass(torch.Tensor)
-        flip = torch.rand(t.shape[0], device=t.device) < self.p
+        flip = on_device(torch.rand(t.shape[0]) < self.p, t.device)
         return TensorImage(torch.where(flip[:, None, None, None], t.flip(-1), t))
 
 # %% ../nbs/01_data.ipynb #4d88d878
@@ -282,7 +292,7 @@ class Cutout(Transform):
         t = x.as_subclass(torch.Tensor)
         b, _, h, w = t.shape
         lo, hi = (self.size//2, self.size//2 - self.size + 1) if self.inside else (0, 0)
-        cy, cx = torch.randint(lo, h + hi, (b,), device=t.device), torch.randint(lo, w + hi, (b,), device=t.device)
+        cy, cx = on_device(torch.stack([torch.randint(lo, h + hi, (b,)), torch.randint(lo, w + hi, (b,))]), t.device)
         return TensorImage(t.masked_fill(cutout_mask(h, w, cy, cx, self.size)[:, None], 0.))
 
 # %% ../nbs/01_data.ipynb #b9ac05f0
@@ -311,7 +321,7 @@ class _Unpickled:
 
 class CifarImage(_Unpickled, Transform):
     "Type transform: an index into `images`, an image file, a PIL image, or a uint8 array or tensor, to a uint8 3 x `size` x `size` `TensorImage`"
-    input_types, _data = (int, np.integer, str, Path, Image.Image, np.ndarray, torch.Tensor), ('images',)
+    input_types, _data = (int, np.integer, str, Path, Image.Image, np.ndarray, torch.Tensor), ('images', '_resident')
     def __init__(self, images:torch.Tensor|None=None, # uint8 N x 3 x size x size, what an index points into
                  size:int=32): # side of the images the model takes
         super().__init__(); self.images, self.size = images, size
@@ -338,7 +348,7 @@ class IndexLabel(_Unpickled, Transform):
 
 # %% ../nbs/01_data.ipynb #8c9a1a5f
 class CifarDL(TfmdDL):
-    "fastai `TfmdDL` that gathers each batch of in-memory images and labels with one indexing op (the per-item path's batches)"
+    "fastai `TfmdDL` that gathers each batch of in-memory images and labels with one `index_select` on its device (the per-item path's batches)"
     def _gather(self):
         "(images, labels, item indices) when every item of the dataset is an index into in-memory images; else None"
         tls = getattr(self.dataset, 'tls', None)
@@ -351,13 +361,38 @@ class CifarDL(TfmdDL):
         if not all(isinstance(i, (int, np.integer)) for i in items): return None
         lut = torch.tensor([fy[1].vocab.o2i[v] for v in fy[0].names])  # label number -> fastai's category number
         return fx[1].images, lut[fy[0].labels], torch.as_tensor(list(items), dtype=torch.long)
-    def create_batches(self, samps):
+    def _resident(self):
+        "`_gather`'s images, labels and items on the loader's device: images and labels moved there once, kept by the type transform"
         g = self._gather()
+        if g is None: return None
+        images, labels, items = g
+        dev = torch.device(self.device or 'cpu')
+        tfm = self.dataset.tls[0].tfms.fs[1]
+        cache = tfm.__dict__.setdefault('_resident', {})
+        if (key := (str(dev), id(images))) not in cache:
+            cache.clear()  # one device at a time
+            cache[key] = (images.to(dev), labels.to(dev))
+        return *cache[key], on_device(items, dev)
+    def __iter__(self):
+        if self._resident() is None: yield from super().__iter__(); return
+        # fastai's `DataLoader.__iter__` without torch's single-process iterator around `create_batches`: the same steps,
+        # and the same random draw that iterator makes for worker seeds, but no value read back from it
+        self.randomize(); self.before_iter()
+        self._DataLoader__idxs = self.get_idxs()
+        torch.empty((), dtype=torch.int64).random_()
+        for b in self.create_batches(self.sample()): yield self.after_batch(b)  # on the device already: nothing to move
+        self.after_iter()
+        if hasattr(self, 'it'): del self.it
+    def create_batches(self, samps):
+        g = self._resident()
         if g is None: yield from super().create_batches(samps); return
         images, labels, items = g
-        for b in self.chunkify(samps):
-            ix = items[torch.as_tensor(b, dtype=torch.long)]
-            yield TensorImage(images[ix]), TensorCategory(labels[ix])
+        order = torch.as_tensor(list(samps), dtype=torch.long)  # this epoch's positions, in fastai's order
+        ix = items.index_select(0, on_device(order, items.device))
+        n = len(order)//self.bs*self.bs if self.drop_last else len(order)
+        for i in range(0, n, self.bs):
+            b = ix[i:i + self.bs]
+            yield TensorImage(images.index_select(0, b)), TensorCategory(labels.index_select(0, b))
 
 # %% ../nbs/01_data.ipynb #b3d68ee4
 def cifar10_dblock(src:CifarArrays, # decoded images, labels and splits
@@ -372,6 +407,11 @@ def cifar10_dblock(src:CifarArrays, # decoded images, labels and splits
                      splitter=IndexSplitter(src.test_idx.tolist()), dl_type=CifarDL,
                      batch_tfms=[RandomPadCrop(pad), RandomFlipLR(), Normalize.from_stats(CIFAR10_MEAN, CIFAR10_STD),
                                  Cutout(cutout, inside=cutout_inside)])
+
+def even_batch(n:int, bs:int) -> int:
+    "A batch size for `n` test images: the largest divisor of `n` up to `2*bs`, if it is at least `bs/2`; else `bs`"
+    d = next((d for d in range(min(n, 2*bs), 0, -1) if n % d == 0), bs)
+    return d if 2*d >= bs else bs
 
 def _blank(src:CifarArrays) -> CifarArrays:
     "`src` with one blank training image added (fastai sets up its transforms on the first training item)"
@@ -395,6 +435,7 @@ def cifar10_dls(path=None, # image folder or cifar-10-batches-py; None: fastai's
     if subset is not None: src = stratified_subset(src, subset, seed=seed)
     no_train, no_test = not len(src.train_idx), not len(src.test_idx)
     if no_train: src = _blank(src)
+    if device is not None and torch.device(device).type == 'cuda': kwargs.setdefault('val_bs', even_batch(len(src.test_idx), bs))
     dls = cifar10_dblock(src, pad=cfg.pad, cutout=cfg.cutout, cutout_inside=cfg.cutout_inside).dataloaders(
         src, bs=bs, num_workers=0, device=device, **kwargs)
     if no_train: dls.train = dls.train.new(dls.train_ds.new_empty())
@@ -404,8 +445,10 @@ def cifar10_dls(path=None, # image folder or cifar-10-batches-py; None: fastai's
 # %% ../nbs/01_data.ipynb #85cd0682
 def loader_speed(dl, n_batches:int|None=None) -> float:
     "Images per second over `n_batches` (default: all) of `dl`"
-    t0, n = time.perf_counter(), 0
+    sync = torch.cuda.synchronize if dl.device is not None and torch.device(dl.device).type == 'cuda' else noop
+    sync(); t0, n = time.perf_counter(), 0
     for i, (xb, yb) in enumerate(dl):
         n += len(xb)
         if n_batches and i + 1 >= n_batches: break
+    sync()
     return n/(time.perf_counter() - t0)

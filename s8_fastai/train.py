@@ -5,14 +5,15 @@
 # %% ../nbs/03_train.ipynb #9225bdaf
 from __future__ import annotations
 import csv, json, math, random, shutil, sys, time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
 import numpy as np, torch
-from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+from torch.optim.swa_utils import AveragedModel
 from fastcore.basics import noop
-from fastcore.foundation import L
-from fastai.learner import Learner
+from fastcore.foundation import L, patch
+from fastai.learner import Learner, AvgLoss, AvgMetric, AvgSmoothLoss
 from fastai.callback.core import Callback, CancelFitException
 import fastai.callback.schedule  # patches Learner.lr_find and fit_one_cycle
 import fastai.vision.learner  # registers fastai's image plots (`plot_top_losses`) for our Learners
@@ -22,28 +23,31 @@ from fastai.callback.progress import ProgressCallback
 from fastai.optimizer import OptimWrapper, Adam
 from fastai.losses import CrossEntropyLossFlat
 from fastai.metrics import accuracy
-from fastai.torch_core import set_seed
-from .core import Recipe, resolve_device, environment, write_json, atomic_write
+from fastai.torch_core import find_bs
+from .core import Recipe, resolve_device, seed_everything, environment, write_json, atomic_write
 from .model import CustomResNet, n_params, load_weights
 from .data import CifarArrays, ShiftFlip, cifar10_dls
 try: import fcntl
 except ImportError: fcntl = None  # no run-folder locks where there is no flock (Windows)
 
 # %% auto #0
-__all__ = ['TTA_VIEWS', 'HISTORY_COLS', 'RUN_JSON', 'CPUMixedPrecision', 'sgd_nesterov', 'recipe_opt', 's8_learner', 'loss_min',
-           'fall_start', 'find_lrs', 'RunError', 'recipe_lrs', 'abort_fit', 'EMA', 'QuietSkip', 'fit_recipe',
-           'tta_logits', 'tta_accuracies', 'test_metrics', 'NonFiniteLoss', 'EpochCallback', 'History', 'read_history',
-           'CheckpointError', 'CheckpointWriteError', 'Checkpoint', 'load_checkpoint', 'train_recipe', 'read_run',
-           'write_run', 'RunLock', 'run_recipe', 'load_run']
+__all__ = ['CPUMixedPrecision', 'TTA_VIEWS', 'HISTORY_COLS', 'HOST_READS', 'RUN_JSON', 'SECONDS_KEYS', 'BF16Autocast',
+           'DeviceSmoothLoss', 'DeviceAvgLoss', 'DeviceAvgMetric', 'HostLosses', 'keep_on_device', 'LastValue',
+           'sgd_nesterov', 'recipe_opt', 's8_learner', 'loss_min', 'fall_start', 'find_lrs', 'RunError', 'recipe_lrs',
+           'abort_fit', 'EMA', 'QuietSkip', 'fit_recipe', 'tta_logits', 'tta_accuracies', 'test_metrics',
+           'NonFiniteLoss', 'EpochCallback', 'Stopwatch', 'History', 'read_history', 'write_history', 'CheckpointError',
+           'CheckpointWriteError', 'Checkpoint', 'load_checkpoint', 'CountHostReads', 'PlainInputs', 'compile_model',
+           'uncompile', 'train_recipe', 'read_run', 'write_run', 'RunLock', 'run_recipe', 'load_run']
 
 # %% ../nbs/03_train.ipynb #44161d5b
-class CPUMixedPrecision(Callback):
-    "bfloat16 autocast and channels_last for training and inference on the CPU"
-    order = 10
+class BF16Autocast(Callback):
+    "bfloat16 autocast and channels_last for training and inference, on the CPU or a CUDA GPU (no gradient scaler)"
+    order, device_type = 10, 'cpu'
+    def __init__(self, device_type:str='cpu'): self.device_type = device_type
     def before_fit(self): self.learn.model.to(memory_format=torch.channels_last)
     def before_batch(self):
         self.learn.xb = tuple(x.contiguous(memory_format=torch.channels_last) if x.ndim == 4 else x for x in self.xb)
-        self.autocast = torch.autocast('cpu', dtype=torch.bfloat16)
+        self.autocast = torch.autocast(self.device_type, dtype=torch.bfloat16)
         self.autocast.__enter__()
     def after_pred(self):
         self._exit()
@@ -54,35 +58,106 @@ class CPUMixedPrecision(Callback):
     def after_cancel_batch(self): self._exit()
     def after_batch(self): self._exit()
 
-# %% ../nbs/03_train.ipynb #a3cff4cd
-def sgd_nesterov(cfg:Recipe):
-    "fastai `opt_func`: `torch.optim.SGD` with Nesterov momentum and weight decay from `cfg`"
-    return partial(OptimWrapper, opt=torch.optim.SGD, momentum=cfg.mom, nesterov=True, weight_decay=cfg.wd)
+CPUMixedPrecision = BF16Autocast  # its name in Learners exported before it ran on CUDA too
 
-def recipe_opt(cfg:Recipe):
+# %% ../nbs/03_train.ipynb #31c81c09
+class DeviceSmoothLoss(AvgSmoothLoss):
+    "fastai's `AvgSmoothLoss` (the training loss of the table and the progress bar), kept on the loss's device"
+    def accumulate(self, learn):
+        self.count += 1
+        loss = learn.loss.mean().detach()
+        self.val = torch.lerp(loss, torch.zeros_like(loss) if self.count == 1 else self.val, self.beta)
+
+class DeviceAvgLoss(AvgLoss):
+    "fastai's `AvgLoss` (the test loss), summed on the device and read once an epoch"
+    def accumulate(self, learn):
+        bs = find_bs(learn.yb)
+        self.total += learn.loss.mean().detach()*bs
+        self.count += bs
+
+class DeviceAvgMetric(AvgMetric):
+    "fastai's `AvgMetric` (the test accuracy), summed on the device and read once an epoch"
+    def accumulate(self, learn):
+        bs = find_bs(learn.yb)
+        self.total += self.func(learn.pred, *learn.yb).detach()*bs
+        self.count += bs
+
+class HostLosses(Callback):
+    "After a fit, the recorder's per-batch smooth losses as CPU tensors, read in one go, as fastai's plots expect"
+    order = 51  # after the Recorder
+    def after_fit(self):
+        rec = self.learn.recorder
+        if rec.losses and isinstance(rec.losses[0], torch.Tensor) and rec.losses[0].device.type != 'cpu':
+            rec.losses = list(torch.stack(rec.losses).cpu().unbind())
+
+def keep_on_device(learn:Learner) -> Learner:
+    "Have `learn`'s smooth loss, test loss and metrics add up on the device, read once an epoch instead of once a batch"
+    rec = learn.recorder
+    rec.loss, rec.smooth_loss = DeviceAvgLoss(), DeviceSmoothLoss(beta=rec.smooth_loss.beta)
+    learn.metrics = [DeviceAvgMetric(m.func) if type(m) is AvgMetric else m for m in learn.metrics]
+    if not any(isinstance(c, HostLosses) for c in learn.cbs): learn.add_cb(HostLosses())
+    return learn
+
+# %% ../nbs/03_train.ipynb #c092de15
+class LastValue:
+    "The newest value of a scalar tensor that has reached the host, copied without waiting for the device (`None` until one has)"
+    def __init__(self, device):
+        self.cuda = torch.device(device).type == 'cuda'
+        self.buf = torch.zeros(1, pin_memory=self.cuda)
+        self.host, self.event, self.value = self.buf.numpy(), None, None  # `host` views `buf`: reading it reads no tensor
+    def __call__(self, v:torch.Tensor) -> float|None:
+        "Start a copy of `v` if none is under way; return the newest value that has arrived"
+        if self.event is not None and self.event.query(): self.value, self.event = float(self.host[0]), None
+        if self.event is None:
+            self.buf.copy_(v.detach().reshape(1), non_blocking=True)
+            if self.cuda: self.event = torch.cuda.Event(); self.event.record()
+            else: self.value = float(self.host[0])
+        return self.value
+
+if not hasattr(ProgressCallback, '_fastai_before_fit'): ProgressCallback._fastai_before_fit = ProgressCallback.before_fit
+
+@patch
+def before_fit(self:ProgressCallback):
+    "fastai's, and a `LastValue` for the smooth loss on the model's device"
+    self._fastai_before_fit()
+    self.last_loss = LastValue(next(self.learn.model.parameters()).device)
+
+@patch
+def after_batch(self:ProgressCallback):
+    "Advance the bar; its comment is the smooth loss as it last reached the host, never waited for"
+    self.pbar.update(self.iter + 1)
+    v = getattr(self.learn, 'smooth_loss', None)
+    if isinstance(v, torch.Tensor) and getattr(self, 'last_loss', None) is not None and (x := self.last_loss(v)) is not None:
+        self.pbar.comment = f'{x:.4f}'
+
+# %% ../nbs/03_train.ipynb #a3cff4cd
+def sgd_nesterov(cfg:Recipe, fused:bool=False):
+    "fastai `opt_func`: `torch.optim.SGD` with Nesterov momentum and weight decay from `cfg` (`fused`: one CUDA kernel for all weights)"
+    return partial(OptimWrapper, opt=torch.optim.SGD, momentum=cfg.mom, nesterov=True, weight_decay=cfg.wd, **({'fused': True} if fused else {}))
+
+def recipe_opt(cfg:Recipe, fused:bool=False):
     "The fastai `opt_func` named by `cfg.opt`: `sgd_nesterov`, or fastai's `Adam` with decoupled weight decay `cfg.wd`"
-    return sgd_nesterov(cfg) if cfg.opt == 'sgd' else partial(Adam, mom=cfg.mom, wd=cfg.wd, decouple_wd=True)
+    return sgd_nesterov(cfg, fused) if cfg.opt == 'sgd' else partial(Adam, mom=cfg.mom, wd=cfg.wd, decouple_wd=True)
 
 # %% ../nbs/03_train.ipynb #fe86484c
 def s8_learner(dls, # fastai `DataLoaders` (`cifar10_dls`); their device is the Learner's
                cfg:Recipe|None=None, # the recipe (loss, optimizer, logit scale)
                model=None, # default: `CustomResNet` with one output per class of `dls`
-               precision:str='auto', # 'auto' (fp16 on CUDA, bf16 on CPU), 'bf16', 'fp16' or 'fp32'
+               precision:str='auto', # 'auto' (bf16; fp16 on CUDA GPUs without bf16), 'bf16', 'fp16' or 'fp32'
                path='.', # folder the Learner saves into
                cbs=None, # more callbacks
               ) -> Learner:
-    "A fastai `Learner` for the custom ResNet with the recipe's loss, optimizer and precision"
+    "A fastai `Learner` for the custom ResNet with the recipe's loss, optimizer and precision, reading nothing back from the device per batch"
     cfg = cfg or Recipe()
     dev, prec = resolve_device(dls.device if dls.device is not None else 'auto', precision)
     if dls.device is None: dls.to(dev)
     model = model if model is not None else CustomResNet(len(dls.vocab), scale=cfg.logit_scale, ghost_bn=cfg.ghost_bn)
     learn = Learner(dls, model.to(dev), loss_func=CrossEntropyLossFlat(label_smoothing=cfg.label_smoothing),
-                    opt_func=recipe_opt(cfg), metrics=accuracy, path=path, model_dir='.', cbs=cbs)
-    if dev.type == 'cuda':
-        if prec in ('fp16', 'bf16'): learn.to_channelslast(amp_mode=AMPMode.FP16 if prec == 'fp16' else AMPMode.BF16)
-    elif prec == 'bf16': learn.add_cb(CPUMixedPrecision())
+                    opt_func=recipe_opt(cfg, fused=dev.type == 'cuda'), metrics=accuracy, path=path, model_dir='.', cbs=cbs)
+    if prec == 'bf16': learn.add_cb(BF16Autocast(dev.type))
+    elif prec == 'fp16': learn.to_channelslast(amp_mode=AMPMode.FP16)
     learn.precision, learn.recipe = prec, cfg
-    return learn
+    return keep_on_device(learn)
 
 # %% ../nbs/03_train.ipynb #ec22c648
 def loss_min(lrs, losses, num_it):
@@ -139,17 +214,29 @@ def abort_fit(learn:Learner, err:Exception):
     raise CancelFitException
 
 class EMA(Callback):
-    "Exponential moving average of the weights and BN buffers (`decay` per step): tested after each epoch, the model after the fit"
-    order = 20  # after CPUMixedPrecision has made the model channels_last
+    "Exponential moving average of the weights and BN buffers (`decay` per step), updated on the device: tested after each epoch, the model after the fit"
+    order = 20  # after BF16Autocast has made the model channels_last
     def __init__(self, decay:float=0.99, # weight of the old average at each step
                  state:dict|None=None): # a saved `averaged.state_dict()` to continue from
         self.decay, self.state, self.averaged, self.raw = decay, state, None, None
     def before_fit(self):
-        self.averaged = AveragedModel(self.model, multi_avg_fn=get_ema_multi_avg_fn(self.decay), use_buffers=True)
+        self.averaged = AveragedModel(self.model, use_buffers=True)  # a copy of the model, and `n_averaged`
         if self.state is not None:
             try: self.averaged.load_state_dict(self.state)
             except Exception as e: abort_fit(self.learn, CheckpointError(f"the checkpoint's moving average does not fit this model ({type(e).__name__})"))
-    def after_step(self): self.averaged.update_parameters(self.model)
+        self.n = int(self.averaged.n_averaged)  # read once; counted on the host from here
+        avg = [p.detach() for p in (*self.averaged.module.parameters(), *self.averaged.module.buffers())]
+        cur = [p.detach() for p in (*self.model.parameters(), *self.model.buffers())]
+        self.pairs = list(zip(avg, cur))
+        self.floats = ([a for a, _ in self.pairs if a.is_floating_point()], [c for a, c in self.pairs if a.is_floating_point()])
+    def after_step(self):
+        if self.n == 0:
+            for a, c in self.pairs: a.copy_(c)
+        else:
+            if self.floats[0]: torch._foreach_lerp_(*self.floats, 1 - self.decay)
+            for a, c in self.pairs:  # BatchNorm's integer step counts, as torch's `get_ema_multi_avg_fn` averages them
+                if not a.is_floating_point(): a.copy_(a*self.decay + c*(1 - self.decay))
+        self.averaged.n_averaged.add_(1); self.n += 1
     def before_validate(self): self.trained, self.learn.model = self.model, self.averaged.module.eval()
     def after_validate(self): self.learn.model = self.trained
     def after_fit(self):
@@ -214,7 +301,8 @@ def test_metrics(learn:Learner, raw:dict|None=None) -> dict:
     return res
 
 # %% ../nbs/03_train.ipynb #11e59cb1
-HISTORY_COLS = ('epoch', 'train_loss', 'train_accuracy', 'test_loss', 'test_accuracy', 'lr', 'seconds')
+HISTORY_COLS = ('epoch', 'train_loss', 'train_accuracy', 'test_loss', 'test_accuracy', 'lr', 'seconds', 'train_seconds', 'test_seconds')
+_HISTORY_REQUIRED = HISTORY_COLS[:7]  # histories written before the phases were timed apart lack the last two
 
 class NonFiniteLoss(RuntimeError):
     "The training loss became NaN or infinite"
@@ -228,12 +316,41 @@ class EpochCallback(Callback):
         self.skipped = False
     def epoch_done(self): pass
 
+class Stopwatch:
+    "Seconds from `start` to `stop`: on CUDA between two events on the device's clock (recording one waits for nothing), else on the host's"
+    def __init__(self, device): self.cuda, self.marks = torch.device(device).type == 'cuda', []
+    def _now(self):
+        if not self.cuda: return time.perf_counter()
+        e = torch.cuda.Event(enable_timing=True); e.record()
+        return e
+    def start(self): self.marks = [self._now()]
+    def stop(self):
+        if len(self.marks) == 1: self.marks.append(self._now())
+    @property
+    def seconds(self) -> float:
+        "The time from `start` to `stop` (0 without both); on CUDA this waits for the `stop` event"
+        if len(self.marks) != 2: return 0.
+        a, b = self.marks
+        if not self.cuda: return b - a
+        b.synchronize()
+        return a.elapsed_time(b)/1000
+
 # %% ../nbs/03_train.ipynb #77ea67dd
 class History(EpochCallback):
-    "Append per-epoch train/test loss and accuracy, LR and seconds to the CSV file `fname`"
+    "Append per-epoch train/test loss and accuracy, LR and seconds (the epoch's, its training's and its test's) to the CSV file `fname`"
     order = 70  # after the Recorder (50) has the epoch's validation values
     def __init__(self, fname): self.fname = Path(fname)
-    def before_epoch(self): self.t0, self.n, self.loss_sum, self.correct = time.perf_counter(), 0, 0., 0
+    def before_fit(self):
+        super().before_fit()
+        dev = next(self.model.parameters()).device
+        self.train_time, self.test_time = Stopwatch(dev), Stopwatch(dev)
+    def before_epoch(self):
+        self.t0, self.n, self.loss_sum, self.correct = time.perf_counter(), 0, 0., 0
+        self.train_time.marks, self.test_time.marks = [], []
+    def before_train(self): self.train_time.start()
+    def after_train(self): self.train_time.stop()
+    def before_validate(self): self.test_time.start()
+    def after_validate(self): self.test_time.stop()
     def after_batch(self):
         if not self.training: return
         bs = len(self.yb[0])
@@ -244,8 +361,8 @@ class History(EpochCallback):
         vals = dict(zip(self.recorder.metric_names[1:-1], self.recorder.log[1:-1]))
         train_loss = float(self.loss_sum)/max(self.n, 1)
         row = dict(epoch=self.epoch, train_loss=train_loss, train_accuracy=int(self.correct)/max(self.n, 1),
-                   test_loss=vals.get('valid_loss'), test_accuracy=vals.get('accuracy'),
-                   lr=self.opt.hypers[-1]['lr'], seconds=time.perf_counter() - self.t0)
+                   test_loss=vals.get('valid_loss'), test_accuracy=vals.get('accuracy'), lr=self.opt.hypers[-1]['lr'],
+                   seconds=time.perf_counter() - self.t0, train_seconds=self.train_time.seconds, test_seconds=self.test_time.seconds)
         new = not self.fname.exists() or self.fname.stat().st_size == 0
         with open(self.fname, 'a', newline='') as f:
             w = csv.DictWriter(f, HISTORY_COLS)
@@ -255,10 +372,20 @@ class History(EpochCallback):
             abort_fit(self.learn, NonFiniteLoss(f"training loss became {train_loss} in epoch {self.epoch + 1}; try a lower --lr-max"))
 
 def read_history(fname) -> list[dict]:
-    "Rows of a history CSV as dicts of floats (epoch as int)"
+    "Rows of a history CSV as dicts of floats (epoch as int); the phase times where the file has them"
     try:
-        with open(fname) as f: return [{k: int(r[k]) if k == 'epoch' else float(r[k]) for k in HISTORY_COLS} for r in csv.DictReader(f)]
+        with open(fname) as f:
+            return [{k: int(r[k]) if k == 'epoch' else float(r[k]) for k in HISTORY_COLS if k in _HISTORY_REQUIRED or r.get(k) not in (None, '')}
+                    for r in csv.DictReader(f)]
     except (KeyError, TypeError, ValueError) as e: raise ValueError(f"{fname}: not a history file ({type(e).__name__}: {e})") from None
+
+def write_history(fname, rows:list):
+    "Write `rows` (as `read_history` returns them) as a history CSV, atomically"
+    def w(p):
+        with open(p, 'w', newline='') as f:
+            out = csv.DictWriter(f, HISTORY_COLS, restval='')
+            out.writeheader(); out.writerows(rows)
+    return atomic_write(fname, w)
 
 # %% ../nbs/03_train.ipynb #10b74077
 def _rng_states(learn) -> dict:
@@ -289,28 +416,60 @@ class CheckpointError(ValueError):
 class CheckpointWriteError(CheckpointError):
     "A checkpoint that could not be written (a full disk)"
 
+def _to_host(o):
+    "`o` with every tensor copied to host memory that training will not change: from CUDA to pinned memory, queued without waiting"
+    if isinstance(o, torch.Tensor):
+        if not o.is_cuda: return o.clone()
+        return torch.empty_strided(o.size(), o.stride(), dtype=o.dtype, pin_memory=True).copy_(o, non_blocking=True)
+    if isinstance(o, dict): return {k: _to_host(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)): return type(o)(_to_host(v) for v in o)
+    return o
+
 class Checkpoint(EpochCallback):
-    "Save model, optimizer, epoch, moving average, random states and wall time atomically to `fname` after each epoch (and before the first, with `at_start`)"
+    "Save model, optimizer, epoch, moving average, random states and wall time atomically to `fname` after each epoch (and before the first, with `at_start`); on CUDA in the background"
     order = 80  # after History: an epoch that ended in a non-finite loss is never saved
     def __init__(self, fname, # the checkpoint file
                  t0:float|None=None, # `time.perf_counter()` when the run (this process) started
                  wall0:float=0., # seconds the run spent in earlier processes
-                 at_start:bool=False): # also save the state before the first epoch (epoch -1)
-        self.fname, self.t0, self.wall0, self.at_start = Path(fname), t0, wall0, at_start
+                 at_start:bool=False, # also save the state before the first epoch (epoch -1)
+                 background:bool|None=None): # write from a host copy in a background thread (None: on CUDA)
+        self.fname, self.t0, self.wall0, self.at_start, self.background = Path(fname), t0, wall0, at_start, background
+        self.seconds, self.writer, self.pending = 0., None, None
     def before_fit(self):
         super().before_fit()
         if self.t0 is None: self.t0 = time.perf_counter()
+        if self.background is None: self.background = next(self.model.parameters()).is_cuda
         if self.at_start: self.save(-1)
     def epoch_done(self): self.save(self.epoch)
+    def after_fit(self):
+        try: self.flush()
+        except CheckpointWriteError as e: self.learn.abort_error = e
     def save(self, epoch:int):
+        t = time.perf_counter()
         ck = dict(model=self.model.state_dict(), opt=_plain(self.opt.state_dict()), epoch=epoch,
                   n_epoch=self.n_epoch, rng=_rng_states(self.learn),
                   meta=dict(wall_seconds=self.wall0 + time.perf_counter() - self.t0))
         if getattr(self.learn, 'ema', None) is not None: ck['ema'] = self.learn.ema.averaged.state_dict()
+        try:
+            if not self.background: self._write(ck, epoch)
+            else:
+                if self.pending is not None and self.pending.done(): self.flush()  # the last one's error, if any
+                ck, done = _to_host(ck), torch.cuda.Event() if torch.cuda.is_available() else None
+                if done is not None: done.record()
+                self.writer = self.writer or ThreadPoolExecutor(1, thread_name_prefix='s8_checkpoint')
+                self.pending = self.writer.submit(self._write, ck, epoch, done)
+        except CheckpointWriteError as e: abort_fit(self.learn, e)
+        finally: self.seconds += time.perf_counter() - t
+    def _write(self, ck:dict, epoch:int, done=None):
+        if done is not None: done.synchronize()  # (in the writer thread) the copies have arrived
         try: atomic_write(self.fname, partial(torch.save, ck))
         except OSError as e:
-            abort_fit(self.learn, CheckpointWriteError(f"{self.fname}: cannot save the checkpoint after epoch {epoch + 1} "
-                                                  f"({e.strerror or e}); the one before it is kept"))
+            raise CheckpointWriteError(f"{self.fname}: cannot save the checkpoint after epoch {epoch + 1} "
+                                       f"({e.strerror or e}); the one before it is kept") from None
+    def flush(self):
+        "Wait until the checkpoint being written in the background is on disk; raise its error"
+        p, self.pending = self.pending, None
+        if p is not None: p.result()
 
 # %% ../nbs/03_train.ipynb #7f6b2b92
 _CK_FIELDS = dict(model=dict, opt=dict, epoch=int, rng=dict)
@@ -330,10 +489,85 @@ def load_checkpoint(fname, learn=None) -> dict:
         except Exception as e: raise CheckpointError(f"{fname}: weights do not fit this model ({str(e).splitlines()[0]})") from None
         try:
             if learn.opt is None: learn.create_opt()
+            groups = lambda: getattr(getattr(learn.opt, 'opt', None), 'param_groups', [])  # torch's optimizer inside fastai's wrapper
+            kernels = [{k: g.get(k) for k in ('fused', 'foreach')} for g in groups()]
             learn.opt.load_state_dict(ck['opt'])
+            for g, k in zip(groups(), kernels): g.update(k)  # this device's kernels, not the saver's
             _set_rng_states(learn, ck['rng'])
         except Exception as e: raise CheckpointError(f"{fname}: damaged checkpoint ({type(e).__name__} restoring the optimizer or random states)") from None
     return ck
+
+# %% ../nbs/03_train.ipynb #c8d3b355
+HOST_READS = ('item', 'cpu', 'tolist', 'numpy', '__bool__', '__float__', '__int__', '__index__')
+
+class CountHostReads(Callback):
+    "Count the calls of tensor methods that read a value back to the host during training batches, by where they come from"
+    order = -100
+    def __init__(self, skip=('fastai/callback/schedule.py',)): self.skip, self.calls, self.steps, self.on = skip, {}, 0, False
+    def before_fit(self):
+        self.orig = {n: getattr(torch.Tensor, n) for n in HOST_READS}
+        for n in HOST_READS: setattr(torch.Tensor, n, self._counted(n))
+    def _counted(self, name):
+        f = self.orig[name]
+        def g(t, *args, **kwargs):
+            if self.on:
+                stack = [fr.f_code.co_filename for fr in _frames(sys._getframe(1), 8)]
+                if not any(s in fn for s in self.skip for fn in stack):
+                    where = f'{name} {Path(stack[0]).name}'
+                    self.calls[where] = self.calls.get(where, 0) + 1
+            return f(t, *args, **kwargs)
+        return g
+    def before_train(self): self.on = True
+    def after_batch(self):
+        if self.training: self.steps += 1
+    def after_train(self): self.on = False
+    def after_fit(self):
+        for n, f in self.orig.items(): setattr(torch.Tensor, n, f)
+    @property
+    def per_step(self): return sum(self.calls.values())/max(self.steps, 1)
+
+def _frames(f, n):
+    while f is not None and n: yield f; f, n = f.f_back, n - 1
+
+# %% ../nbs/03_train.ipynb #19cc18d4
+class PlainInputs(Callback):
+    "For a compiled model: plain tensors as inputs (dynamo does not trace fastai's tensor types); with CUDA graphs, a new graph step per batch"
+    order = 11  # after the precision callbacks
+    def __init__(self, graphs:bool=False): self.graphs = graphs
+    def before_batch(self):
+        self.learn.xb = tuple(x.as_subclass(torch.Tensor) if isinstance(x, torch.Tensor) else x for x in self.xb)
+        if self.graphs: torch.compiler.cudagraph_mark_step_begin()
+
+def compile_model(learn:Learner, mode:str|None=None, backend:str='inductor', warmup:int=3) -> float:
+    "Compile `learn.model` in place (same module, same `state_dict` keys) and make its first, compiling calls; return their seconds"
+    model, dev = learn.model, next(learn.model.parameters()).device
+    if mode is None and backend == 'inductor' and dev.type == 'cuda': mode = 'reduce-overhead'  # CUDA graphs
+    t0, graphs = time.perf_counter(), mode == 'reduce-overhead'
+    model.compile(mode=mode, backend=backend)
+    learn.add_cb(PlainInputs(graphs))
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    prec, was_training = getattr(learn, 'precision', 'fp32'), model.training
+    cl = prec in ('bf16', 'fp16')  # the precision callbacks train in channels_last
+    if cl: model.to(memory_format=torch.channels_last)
+    size = learn.dls.train_ds[0][0].shape[-2:] if len(learn.dls.train_ds) else (32, 32)
+    for bs, train in ((learn.dls.train.bs, True), (learn.dls.valid.bs, False)):
+        x = torch.zeros(bs, 3, *size, device=dev).contiguous(memory_format=torch.channels_last if cl else torch.contiguous_format)
+        model.train(train)
+        for _ in range(warmup):
+            if graphs: torch.compiler.cudagraph_mark_step_begin()
+            with torch.set_grad_enabled(train), torch.autocast(dev.type, dtype=torch.float16 if prec == 'fp16' else torch.bfloat16, enabled=cl):
+                out = model(x)
+            if train: out.float().sum().backward()
+    model.load_state_dict(state); model.zero_grad(set_to_none=True); model.train(was_training)
+    if dev.type == 'cuda': torch.cuda.synchronize()
+    learn.compile_seconds = time.perf_counter() - t0
+    return learn.compile_seconds
+
+def uncompile(learn:Learner) -> Learner:
+    "`learn` with its eager model again: `compile_model` undone"
+    learn.model._compiled_call_impl = None
+    learn.remove_cbs([c for c in learn.cbs if isinstance(c, PlainInputs)])
+    return learn
 
 # %% ../nbs/03_train.ipynb #f2f8faf3
 def train_recipe(dls, # fastai `DataLoaders` (`cifar10_dls`)
@@ -420,12 +654,15 @@ def _trainable(dls, cfg:Recipe):
 def _new_learner(out:Path, data, cfg:Recipe, subset, device, precision, quiet) -> Learner:
     "A new run in the locked folder `out`: data, Learner and LRs; `run.json` written"
     dev, prec = resolve_device(device, precision)
-    set_seed(cfg.seed, reproducible=True)
+    seed_everything(cfg.seed, dev)
+    t0 = time.perf_counter()
     dls = cifar10_dls(data, bs=cfg.bs, subset=subset, cfg=cfg, device=dev, seed=cfg.seed)
+    decode = time.perf_counter() - t0
     _trainable(dls, cfg)
     _clear(out)  # the earlier run's files go only now that this one has its data
     learn = s8_learner(dls, cfg, precision=prec, path=out)
-    _log(f"{len(dls.train_ds):,} training and {len(dls.valid_ds):,} test images, {len(dls.vocab)} classes; "
+    learn.decode_seconds = decode
+    _log(f"{len(dls.train_ds):,} training and {len(dls.valid_ds):,} test images ({decode:.1f} s to load), {len(dls.vocab)} classes; "
          f"{n_params(learn.model):,} parameters; {dev} {prec}", quiet)
     if quiet: learn.remove_cb(ProgressCallback); learn.logger = noop
     cfg = recipe_lrs(learn, plot=out/'lr_find.png')
@@ -433,7 +670,7 @@ def _new_learner(out:Path, data, cfg:Recipe, subset, device, precision, quiet) -
                precision=prec, vocab=list(dls.vocab), environment=environment())
     if getattr(learn, 'lr_finder', None):
         run['lr_find'] = learn.lr_finder
-        _log(f"LR finder: LRMIN {cfg.lr_min:.3g}, LRMAX {cfg.lr_max:.3g} (plot: {out/'lr_find.png'})", quiet)
+        _log(f"LR finder: LRMIN {cfg.lr_min:.3g}, LRMAX {cfg.lr_max:.3g} ({learn.lr_finder['seconds']:.1f} s; plot: {out/'lr_find.png'})", quiet)
     write_run(out, run)
     return learn
 
@@ -446,51 +683,69 @@ def _resumed_learner(out:Path, data, device, quiet) -> tuple[Learner, dict]:
     if ck['epoch'] + 1 >= cfg.epochs and (out/'metrics.json').exists():
         raise RunError(f"{out}: this run is finished ({cfg.epochs} of {cfg.epochs} epochs); s8_report {out} rebuilds its report")
     dev, prec = resolve_device(run['device'] if device == 'auto' else device, run['precision'] if device == 'auto' else 'auto')
-    set_seed(cfg.seed, reproducible=True)
+    seed_everything(cfg.seed, dev)
+    t0 = time.perf_counter()
     dls = cifar10_dls(data or run['data'], bs=cfg.bs, subset=run['subset'], cfg=cfg, device=dev, seed=cfg.seed)
+    decode = time.perf_counter() - t0
     if run['vocab'] is not None and list(dls.vocab) != run['vocab']: raise RunError(f"{data or run['data']}: its classes are not those of {out}")
     learn = s8_learner(dls, cfg, precision=prec, path=out)
+    learn.decode_seconds = decode
     if quiet: learn.remove_cb(ProgressCallback); learn.logger = noop
     load_checkpoint(ck_file, learn)
     hist = out/'history.csv'
-    rows = [r for r in read_history(hist) if r['epoch'] <= ck['epoch']] if hist.exists() else []
-    atomic_write(hist, lambda p: p.write_text(','.join(HISTORY_COLS) + '\n' + ''.join(','.join(str(r[k]) for k in HISTORY_COLS) + '\n' for r in rows)))
+    write_history(hist, [r for r in read_history(hist) if r['epoch'] <= ck['epoch']] if hist.exists() else [])
     if data: run['data'] = str(Path(data).resolve()); write_run(out, run)  # the data moved
     _log(f"resuming {out} after epoch {ck['epoch'] + 1} of {cfg.epochs}", quiet)
     return learn, ck
 
 # %% ../nbs/03_train.ipynb #9a7e83be
-def _fit_run(learn:Learner, out:Path, ck:dict|None, t0:float, quiet:bool) -> Learner:
+def _fit_run(learn:Learner, out:Path, ck:dict|None, t0:float, quiet:bool, compile:bool=False) -> Learner:
     "Train the run's Learner from the checkpoint `ck` (None: from the start), then save the weights and `metrics.json`"
     cfg = learn.recipe
     wall0 = ck.get('meta', {}).get('wall_seconds', 0.) if ck else 0.
-    cbs = [History(out/'history.csv'), Checkpoint(out/'checkpoint.pth', t0=t0, wall0=wall0, at_start=ck is None)]
+    saver = Checkpoint(out/'checkpoint.pth', t0=t0, wall0=wall0, at_start=ck is None)
+    cbs = [History(out/'history.csv'), saver]
     if cfg.ema: cbs.append(EMA(cfg.ema, state=ck.get('ema') if ck else None))
+    if compile: _log(f"compiled the model in {compile_model(learn):.1f} s", quiet)
     try: fit_recipe(learn, cfg, start_epoch=ck['epoch'] + 1 if ck else 0, cbs=cbs)
     except KeyboardInterrupt:
+        try: saver.flush()  # a checkpoint still being written is finished first
+        except CheckpointWriteError: pass
         if not (out/'checkpoint.pth').exists(): raise KeyboardInterrupt("interrupted before the first epoch; start it again with --overwrite") from None
         done = load_checkpoint(out/'checkpoint.pth')['epoch'] + 1
         raise KeyboardInterrupt(f"interrupted; {done} finished epoch(s) saved in {out}. Continue with: s8_train --resume {out}") from None
     except CheckpointWriteError as e: raise RunError(f"{e}. Free some space, then continue with: s8_train --resume {out}") from None
     except NonFiniteLoss as e: raise NonFiniteLoss(f"{e}, and --overwrite to start {out} again") from None
-    try: metrics = _results(learn, out, cbs[-1] if cfg.ema else None, wall0, t0)
+    try: metrics = _results(learn, out, cbs[2] if cfg.ema else None, wall0, t0, saver.seconds)
     except KeyboardInterrupt: raise KeyboardInterrupt(f"interrupted after the last epoch; finish the run with: s8_train --resume {out}") from None
     except OSError as e: raise RunError(f"{out}: cannot write the results ({e.strerror or e}); free some space, then finish the run with: s8_train --resume {out}") from None
+    finally:
+        if compile: uncompile(learn)
     _log(f"test accuracy {metrics['test_accuracy']:.4f} (TTA: flip {metrics['test_accuracy_flip']:.4f}, flip+translate "
-         f"{metrics['test_accuracy_flip_translate']:.4f}) after {cfg.epochs} epochs, {metrics['wall_seconds']/60:.1f} min; results in {out}", quiet)
+         f"{metrics['test_accuracy_flip_translate']:.4f}) after {cfg.epochs} epochs: {metrics['train_seconds']:.1f} s of training, "
+         f"{metrics['wall_seconds']/60:.1f} min in all; results in {out}", quiet)
     learn.run_dir, learn.run_metrics = out, metrics
     return learn
 
-def _results(learn:Learner, out:Path, ema:EMA|None, wall0:float, t0:float) -> dict:
+SECONDS_KEYS = ('train_seconds', 'test_seconds', 'decode_seconds', 'lr_find_seconds', 'compile_seconds', 'checkpoint_seconds', 'tta_seconds', 'wall_seconds')
+
+def _results(learn:Learner, out:Path, ema:EMA|None, wall0:float, t0:float, checkpoint_seconds:float=0.) -> dict:
     "Save the trained weights, and the final figures as `metrics.json`"
     cfg = learn.recipe
     atomic_write(out/'model.pth', partial(torch.save, learn.model.state_dict()))
     hist = read_history(out/'history.csv')
     last = hist[-1]
-    metrics = dict(test_accuracy=last['test_accuracy'], test_loss=last['test_loss'], **test_metrics(learn, raw=ema.raw if ema else None),
+    t = time.perf_counter()
+    tta = test_metrics(learn, raw=ema.raw if ema else None)
+    finder = read_run(out).get('lr_find') or {}
+    seconds = dict(train_seconds=sum(r.get('train_seconds', 0.) for r in hist), test_seconds=sum(r.get('test_seconds', 0.) for r in hist),
+                   decode_seconds=getattr(learn, 'decode_seconds', 0.), lr_find_seconds=finder.get('seconds', 0.),
+                   compile_seconds=getattr(learn, 'compile_seconds', 0.), checkpoint_seconds=checkpoint_seconds,
+                   tta_seconds=time.perf_counter() - t, wall_seconds=wall0 + time.perf_counter() - t0)
+    metrics = dict(test_accuracy=last['test_accuracy'], test_loss=last['test_loss'], **tta,
                    train_accuracy=last['train_accuracy'], train_loss=last['train_loss'],
                    lr_min=cfg.lr_min, lr_max=cfg.lr_max, params=n_params(learn.model), epochs=cfg.epochs,
-                   device=str(learn.dls.device), precision=learn.precision, wall_seconds=wall0 + time.perf_counter() - t0,
+                   device=str(learn.dls.device), precision=learn.precision, compiled=bool(getattr(learn, 'compile_seconds', 0.)), **seconds,
                    n_train=len(learn.dls.train_ds), n_test=len(learn.dls.valid_ds), vocab=list(learn.dls.vocab), history=hist)
     write_json(out/'metrics.json', metrics)
     return metrics
@@ -505,6 +760,7 @@ def run_recipe(data=None, # image folder or cifar-10-batches-py; None: fastai's 
                overwrite:bool=False, # replace the run in `out`
                resume=None, # a run folder to continue instead (its own settings; `data` may repoint its data)
                quiet:bool=False, # no progress bars or messages
+               compile:bool=False, # compile the model for the fit (`compile_model`: CUDA graphs on a GPU)
               ) -> Learner:
     "Run the whole recipe into the run folder `out`, or continue the run folder `resume`; return the trained Learner"
     t0 = time.perf_counter()
@@ -516,7 +772,7 @@ def run_recipe(data=None, # image folder or cifar-10-batches-py; None: fastai's 
     try:
         if resume is None: learn, ck = _new_learner(out, data, cfg, subset, device, precision, quiet), None
         else: learn, ck = _resumed_learner(out, data, device, quiet)
-        return _fit_run(learn, out, ck, t0, quiet)
+        return _fit_run(learn, out, ck, t0, quiet, compile)
     except BaseException as e:
         if resume is None and not (out/RUN_JSON).exists():  # nothing of this run to keep
             shutil.rmtree(out, ignore_errors=True) if created else (out/'.lock').unlink(missing_ok=True)

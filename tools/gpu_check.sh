@@ -1,28 +1,50 @@
 #!/usr/bin/env bash
-# The CUDA check: s8_bench, then the default recipe's full 24-epoch run (LR finder included), on a CUDA machine.
-# usage: tools/gpu_check.sh [OUT] [DATA] [SECONDS] [s8_train options...]
-#   OUT: folder for the run and the logs (default runs/gpu); DATA: CIFAR-10 image folder (default ../shared/data/cifar10-jpeg);
-#   SECONDS: stop training (Ctrl-C, so the finished epochs are kept) after this long (default 0: no limit);
-#   S8_DEVICE=cpu runs the same steps on the CPU (a dry run of this script, with --subset and --epochs given).
+# The CUDA check, one script for a lent GPU: s8_bench eager and compiled (Learner against a bare loop, with the host
+# syncs of the timed steps counted), a strict check that no training step waits for the GPU (tools/sync_check.py), then
+# the default recipe's full 24-epoch run (LR finder, TTA and report included), eager and with --compile.
+# usage: tools/gpu_check.sh [OUT] [DATA] [s8_train options...]
+#   OUT: folder for the runs and logs (default runs/gpu); DATA: CIFAR-10 image folder (default ../shared/data/cifar10-jpeg).
+#   S8_DEVICE=cpu runs the same steps on the CPU (a dry run of this script: give --subset and --epochs, S8_BENCH_STEPS=2).
 # With gpu_bundle/ (tools/gpu_bundle.sh) in the project, its packages are used and its data unpacked first.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-out=${1:-runs/gpu}; data=${2:-../shared/data/cifar10-jpeg}; limit=${3:-0}
+out=${1:-runs/gpu}; data=${2:-../shared/data/cifar10-jpeg}
 mkdir -p "$out"
 export MPLBACKEND=Agg PYTHONUNBUFFERED=1 PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 if [ -d gpu_bundle ]; then
   export PYTHONPATH="$PYTHONPATH:$PWD/gpu_bundle/site"
-  [ -d gpu_bundle/data ] || { mkdir -p gpu_bundle/data && xz -dc gpu_bundle/data.tar.xz | tar -C gpu_bundle/data -xf -; }
+  [ -d gpu_bundle/data ] || { mkdir -p gpu_bundle/data && xz -T0 -dc gpu_bundle/data.tar.xz | tar -C gpu_bundle/data -xf -; }
   data=$(ls -d gpu_bundle/data/*/ | head -1)
 fi
-dev=${S8_DEVICE:-cuda}
-{ nvidia-smi -L; python3 -c "import torch, fastai; print('torch', torch.__version__, 'fastai', fastai.__version__, torch.cuda.get_device_name() if torch.cuda.is_available() else 'no CUDA')"; } 2>&1 | tee "$out/env.txt"
-echo "== s8_bench (fp16)"; timeout 120 python3 tools/s8.py s8_bench --data "$data" --device $dev --json "$out/bench.json" 2>&1 | tee "$out/bench.txt"
-echo "== s8_train (the default recipe, 24 epochs)"
-t0=$SECONDS
-[ "$limit" -gt 0 ] || limit=1000000
-timeout -s INT -k 30 "$limit" python3 tools/s8.py s8_train --data "$data" --out "$out/recipe24" --device $dev --overwrite --quiet "${@:4}" 2>&1 | tee "$out/train.txt"
-echo "s8_train: $((SECONDS - t0)) s in all (exit ${PIPESTATUS[0]})" | tee -a "$out/train.txt"
-[ -f "$out/recipe24/metrics.json" ] && cat "$out/recipe24/metrics.json"
-[ -f "$out/recipe24/history.csv" ] && cat "$out/recipe24/history.csv"
+dev=${S8_DEVICE:-cuda}; steps=${S8_BENCH_STEPS:-200}
+{ nvidia-smi -L 2>/dev/null; nproc; python3 -c "import torch, fastai; print('torch', torch.__version__, 'fastai', fastai.__version__, torch.cuda.get_device_name() if torch.cuda.is_available() else 'no CUDA')"; } 2>&1 | tee "$out/env.txt"
+run() { local t=$1; shift; timeout -s INT -k 20 "$t" "$@"; }
+train() {  # train MODE [flags]: the default recipe's full run, the whole command timed
+  local mode=$1; shift
+  echo "== s8_train, the default recipe, $mode"
+  local t0=$(date +%s.%N)
+  run 420 python3 tools/s8.py s8_train --data "$data" --out "$out/recipe_$mode" --device $dev --overwrite --quiet "$@" "${extra[@]}" 2>&1 | tee "$out/train_$mode.txt"
+  echo "s8_train ($mode): $(python3 -c "print(f'{$(date +%s.%N) - $t0:.1f}')") s for the whole command (exit ${PIPESTATUS[0]})" | tee -a "$out/train_$mode.txt"
+}
+extra=("${@:3}")
+echo "== s8_bench, eager"; run 180 python3 tools/s8.py s8_bench --data "$data" --device $dev --steps $steps --json "$out/bench_eager.json" 2>&1 | tee "$out/bench_eager.txt"
+if [ "$dev" = cuda ]; then echo "== strict sync check"; run 180 python3 tools/sync_check.py "$data" 2>&1 | tail -4 | tee "$out/sync_check.txt"; fi
+train eager
+echo "== s8_bench, compiled"; run 300 python3 tools/s8.py s8_bench --data "$data" --device $dev --steps $steps --compile --json "$out/bench_compile.json" 2>&1 | tee "$out/bench_compile.txt"
+train compile --compile
+python3 - "$out" <<'PY'
+import json, sys
+from pathlib import Path
+out = Path(sys.argv[1])
+b = {m: json.loads((out/f'bench_{m}.json').read_text()) for m in ('eager', 'compile') if (out/f'bench_{m}.json').exists()}
+for m, r in b.items(): print(f"bench {m}: bare loop {r['raw_img_s']:,.0f} img/s, Learner {r['learner_img_s']:,.0f} ({r['ratio']:.3f}), host syncs {r.get('host_syncs')}")
+for m in ('eager', 'compile'):
+    f = out/f'recipe_{m}'/'metrics.json'
+    if not f.exists(): print(f'{m}: no metrics.json'); continue
+    r = json.loads(f.read_text())
+    whole = [l for l in (out/f'train_{m}.txt').read_text().splitlines() if 'whole command' in l]
+    print(f"{m}: test {r['test_accuracy']:.4f}, flip {r['test_accuracy_flip']:.4f}, flip+translate {r['test_accuracy_flip_translate']:.4f}; "
+          + ', '.join(f"{k} {r.get(k, 0):.1f}" for k in ('train_seconds', 'test_seconds', 'decode_seconds', 'lr_find_seconds', 'compile_seconds', 'checkpoint_seconds', 'tta_seconds', 'wall_seconds'))
+          + f"; {whole[-1] if whole else ''}")
+PY
 exit 0
