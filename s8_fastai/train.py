@@ -258,8 +258,8 @@ def fit_recipe(learn:Learner, cfg:Recipe|None=None, start_epoch:int=0, cbs=None)
     cfg = cfg or learn.recipe
     if cfg.lr_min is None or cfg.lr_max is None: raise RunError("the recipe's LRs are not set: use recipe_lrs first, or give lr_min and lr_max")
     div, cbs = cfg.lr_max/cfg.lr_min, L(cbs)
-    if cfg.ema and not any(isinstance(c, EMA) for c in cbs): cbs.append(EMA(cfg.ema))
-    if start_epoch: cbs.append(QuietSkip(start_epoch))
+    if cfg.ema and not any(isinstance(c, EMA) for c in cbs): cbs = cbs + [EMA(cfg.ema)]  # a new list: the caller's stays as given
+    if start_epoch: cbs = cbs + [QuietSkip(start_epoch)]
     learn.abort_error = None
     learn.fit_one_cycle(cfg.epochs, lr_max=cfg.lr_max, div=div, div_final=div, pct_start=cfg.pct_start,
                         moms=(cfg.mom,)*3, start_epoch=start_epoch, cbs=cbs)
@@ -704,8 +704,8 @@ def _fit_run(learn:Learner, out:Path, ck:dict|None, t0:float, quiet:bool, compil
     cfg = learn.recipe
     wall0 = ck.get('meta', {}).get('wall_seconds', 0.) if ck else 0.
     saver = Checkpoint(out/'checkpoint.pth', t0=t0, wall0=wall0, at_start=ck is None)
-    cbs = [History(out/'history.csv'), saver]
-    if cfg.ema: cbs.append(EMA(cfg.ema, state=ck.get('ema') if ck else None))
+    ema = EMA(cfg.ema, state=ck.get('ema') if ck else None) if cfg.ema else None
+    cbs = [History(out/'history.csv'), saver] + ([ema] if ema else [])
     if compile: _log(f"compiled the model in {compile_model(learn):.1f} s", quiet)
     try: fit_recipe(learn, cfg, start_epoch=ck['epoch'] + 1 if ck else 0, cbs=cbs)
     except KeyboardInterrupt:
@@ -716,7 +716,7 @@ def _fit_run(learn:Learner, out:Path, ck:dict|None, t0:float, quiet:bool, compil
         raise KeyboardInterrupt(f"interrupted; {done} finished epoch(s) saved in {out}. Continue with: s8_train --resume {out}") from None
     except CheckpointWriteError as e: raise RunError(f"{e}. Free some space, then continue with: s8_train --resume {out}") from None
     except NonFiniteLoss as e: raise NonFiniteLoss(f"{e}, and --overwrite to start {out} again") from None
-    try: metrics = _results(learn, out, cbs[2] if cfg.ema else None, wall0, t0, saver.seconds)
+    try: metrics = _results(learn, out, ema, wall0, t0, saver.seconds)
     except KeyboardInterrupt: raise KeyboardInterrupt(f"interrupted after the last epoch; finish the run with: s8_train --resume {out}") from None
     except OSError as e: raise RunError(f"{out}: cannot write the results ({e.strerror or e}); free some space, then finish the run with: s8_train --resume {out}") from None
     finally:
