@@ -94,10 +94,13 @@ def _image_files(folder:Path, skipped:list) -> list:
             (out if ok else skipped).append(p)
     return sorted(out)
 
-def _class_dirs(split:Path, skipped:list) -> list:
+def _class_dirs(split:Path, skipped:list, empty:list|None=None) -> list:
+    "Names of the class folders of `split` that hold images; links go to `skipped`, folders without images to `empty`"
     dirs = sorted(d for d in split.iterdir() if d.is_dir())
     skipped += [d for d in dirs if d.is_symlink()]
-    return [d.name for d in dirs if not d.is_symlink() and _image_files(d, [])]
+    out = [d.name for d in dirs if not d.is_symlink() and _image_files(d, [])]
+    if empty is not None: empty += [d.name for d in dirs if not d.is_symlink() and d.name not in out]
+    return out
 
 def _cores() -> int:
     "CPU cores this process may use"
@@ -115,8 +118,11 @@ def load_image_folder(path, size:int=32, threads:int|None=None, splits=('train',
     if not path.is_dir(): raise DataError(f"{path}: no such folder")
     missing = [s for s in ('train', 'test') if not (path/s).is_dir()]
     if missing: raise DataError(f"{path}: expected train/<class>/ and test/<class>/ folders, missing {' and '.join(m + '/' for m in missing)}")
-    skipped = []
-    train_cls, test_cls = _class_dirs(path/'train', skipped), _class_dirs(path/'test', skipped)
+    skipped, empty = [], []
+    train_cls, test_cls = _class_dirs(path/'train', skipped, empty), _class_dirs(path/'test', skipped, empty)
+    if dropped := sorted(set(empty) - set(train_cls) - set(test_cls)):  # empty in both splits: not a class, said so
+        warnings.warn(f"{path}: class folder(s) {', '.join(dropped)} hold no images in train/ or test/; left out, "
+                      f"so the model has {len(train_cls)} classes", DataWarning, stacklevel=2)
     if not train_cls: raise DataError(f"{path/'train'}: no class folders with images")
     if train_cls != test_cls:
         only_tr, only_te = sorted(set(train_cls)-set(test_cls)), sorted(set(test_cls)-set(train_cls))
@@ -195,6 +201,8 @@ def load_pickle_batches(path, splits=('train', 'test')) -> CifarArrays:
     vocab = _unpickle(path/'batches.meta', ('label_names',))['label_names']
     try: vocab = [n.decode() if isinstance(n, bytes) else str(n) for n in vocab]
     except (TypeError, UnicodeDecodeError): raise DataError(f"{path/'batches.meta'}: label_names is not a list of names") from None
+    if dup := sorted({n for n in vocab if vocab.count(n) > 1}): raise DataError(f"{path/'batches.meta'}: class names given twice: {', '.join(dup)}")
+    if not vocab or '' in vocab: raise DataError(f"{path/'batches.meta'}: label_names must be non-empty names")
     use = [n for i, n in enumerate(names[:-1]) if ('test' if i == 5 else 'train') in splits]
     batches = [_batch(path/n, len(vocab)) for n in use]
     data = np.concatenate([b[0] for b in batches]) if batches else np.zeros((0, 3, 32, 32), np.uint8)
