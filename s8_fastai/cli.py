@@ -10,17 +10,30 @@ from fastcore.script import call_parse, is_cli, CliError
 from .core import Recipe, write_json
 from .data import DataError, find_images
 from .model import WeightsError
+from .runfolder import RunLock, read_run, read_metrics, write_metrics, resume_conflicts
 from .train import run_recipe, load_run, test_metrics, CheckpointError, RunError, NonFiniteLoss
 from .interpret import report_data, write_report, predict_images
 from .bench import bench, format_bench
 
 # %% auto #0
-__all__ = ['USER_ERRORS', 'one_line_errors', 'report_run', 's8_train', 's8_report', 's8_predict', 's8_bench']
+__all__ = ['USER_ERRORS', 'one_line', 'say', 'one_line_errors', 'report_run', 's8_train', 's8_report', 's8_predict', 's8_bench']
 
 # %% ../nbs/05_cli.ipynb #07fd8289
 USER_ERRORS = (DataError, CheckpointError, WeightsError, RunError, NonFiniteLoss, ValueError, OSError)
 
 def _sigterm(signum, frame): raise KeyboardInterrupt
+
+_ESCAPES = {'\\': '\\\\', '\n': '\\n', '\t': '\\t', '\r': '\\r'}
+
+def one_line(s, backslash:bool=False) -> str:
+    "`s` on one line without tabs: newlines, tabs and other control characters (and with `backslash`, backslashes) as escapes"
+    return ''.join(c if (c.isprintable() and (c != '\\' or not backslash)) else
+                   _ESCAPES.get(c, f'\\x{ord(c):02x}' if ord(c) < 256 else f'\\u{ord(c):04x}') for c in str(s))
+
+def say(*args):
+    "Print to stdout, flushed; a stdout that is closed or cannot be written is an `OSError`, never silence"
+    if sys.stdout is None: raise OSError("standard output is closed; nothing could be written")
+    print(*args, flush=True)
 
 @contextlib.contextmanager
 def one_line_errors(cmd):
@@ -30,66 +43,68 @@ def one_line_errors(cmd):
         return
     prog = cmd.__name__
     show, term = warnings.showwarning, signal.signal(signal.SIGTERM, _sigterm)
-    warnings.showwarning = lambda msg, *args, **kwargs: print(f"{prog}: warning: {msg}", file=sys.stderr, flush=True)
+    warnings.showwarning = lambda msg, *args, **kwargs: print(f"{prog}: warning: {one_line(msg)}", file=sys.stderr, flush=True)
     try: yield
     except BrokenPipeError:  # whoever read stdout has gone: stop without a word, as Unix tools do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to flush at exit
         raise SystemExit(1) from None
-    except USER_ERRORS as e: raise CliError(f"{prog}: error: {e}") from None
-    except KeyboardInterrupt as e: raise CliError(f"{prog}: {str(e) or 'interrupted'}") from None
+    except USER_ERRORS as e: raise CliError(f"{prog}: error: {one_line(e)}") from None
+    except KeyboardInterrupt as e: raise CliError(f"{prog}: {one_line(str(e) or 'interrupted')}") from None
     finally: warnings.showwarning = show; signal.signal(signal.SIGTERM, term)
 
 # %% ../nbs/05_cli.ipynb #7c699315
-def report_run(learn, run_dir, n:int=20) -> Path:
-    "Write the report of the run folder `run_dir` for its trained `learn`, and add what it measured to `metrics.json`"
-    run_dir, mfile = Path(run_dir), Path(run_dir)/'metrics.json'
-    try: metrics = json.loads(mfile.read_text()) if mfile.exists() else {}
-    except ValueError as e: raise RunError(f"{mfile}: not readable (JSONDecodeError: {e})") from None
-    if not isinstance(metrics, dict): raise RunError(f"{mfile}: not an s8_fastai metrics.json")
-    if 'test_accuracy_flip_translate' not in metrics: metrics.update(test_metrics(learn))
-    data = report_data(learn, n)
-    metrics['class_accuracy'] = data.class_accuracy
-    write_json(mfile, metrics)
-    return write_report(data, run_dir, metrics, metrics.get('history') or None)
+def report_run(learn, run_dir, n:int=20, lock:RunLock|None=None) -> Path:
+    "Write the report of the finished run folder `run_dir` for its trained `learn`, and add what it measured to `metrics.json`"
+    run_dir = Path(run_dir)
+    with (RunLock(run_dir) if lock is None else contextlib.nullcontext()):
+        metrics = read_metrics(run_dir)  # checked before anything is written
+        if 'test_accuracy_flip_translate' not in metrics: metrics.update(test_metrics(learn))
+        data = report_data(learn, n)
+        metrics['class_accuracy'] = data.class_accuracy
+        page = write_report(data, run_dir, metrics, metrics['history'] or None)
+        write_metrics(run_dir, metrics)
+        return page
 
 # %% ../nbs/05_cli.ipynb #033fba42
 @call_parse
 def s8_train(
     data:str=None,                      # CIFAR-10 image folder (train/, test/) or cifar-10-batches-py; default: download fastai's copy
-    epochs:int=Recipe.epochs,           # epochs of the one cycle
-    bs:int=Recipe.bs,                   # batch size
+    epochs:int=None,                    # epochs of the one cycle (default: the recipe's, 24)
+    bs:int=None,                        # batch size (default: the recipe's, 512)
     out:str=None,                       # new run folder (default: runs/s8_<date>_<time>)
-    overwrite:bool=False,               # replace the run in an existing run folder
+    overwrite:bool=False,               # replace the run in an existing run folder (its own files only)
     resume:str=None,                    # continue this run folder from its last finished epoch (with its own settings)
     subset:int=None,                    # train on a stratified subset of this many training images
-    seed:int=Recipe.seed,               # random seed
+    seed:int=None,                      # random seed (default: the recipe's, 42)
     lr_min:float=None,                  # start and final LR (the LR finder picks what is not given)
     lr_max:float=None,                  # peak LR (the LR finder picks what is not given)
-    opt:str=Recipe.opt,                 # optimizer: sgd (Nesterov momentum, L2 weight decay) or adamw (decoupled weight decay)
-    wd:float=Recipe.wd,                 # weight decay
-    preset:str='recipe',                # named changes to the recipe: recipe (none) or tricks (label smoothing 0.2, EMA 0.99)
+    opt:str=None,                       # optimizer: sgd (Nesterov momentum, L2 weight decay; the default) or adamw (decoupled weight decay)
+    wd:float=None,                      # weight decay (default: the recipe's, 0.0005)
+    preset:str=None,                    # named changes to the recipe: recipe (none; the default) or tricks (label smoothing 0.2, EMA 0.99)
     label_smoothing:float=None,         # label smoothing of the loss (default: the preset's; the recipe's is 0)
     ema:float=None,                     # decay per step of the weights' moving average, 0 = off (default: the preset's; the recipe's is 0)
     cutout_inside:bool=False,           # keep the Cutout square inside the image (Page's variant)
-    ghost_bn:int=Recipe.ghost_bn,       # images per batch-norm group in training (Page's ghost batch norm: 32); 0 = off
-    finder_its:int=Recipe.finder_its,   # batches the LR finder runs at most
+    ghost_bn:int=None,                  # images per batch-norm group in training (Page's ghost batch norm: 32); 0 = off (the default)
+    finder_its:int=None,                # batches the LR finder runs at most (default: the recipe's, 100)
     device:str='auto',                  # auto, cpu or cuda
-    precision:str='auto',               # auto (bf16; fp16 on CUDA GPUs without bf16), bf16, fp16 or fp32
+    precision:str=None,                 # auto (bf16; fp16 on CUDA GPUs without bf16; the default), bf16, fp16 or fp32
     compile:bool=False,                 # compile the model (CUDA graphs on a GPU); the compile time is reported apart
     no_report:bool=False,               # skip report.html and its figures at the end
     quiet:bool=False,                   # no progress bars
 ):
     "Train the custom ResNet on CIFAR-10 with the LR finder and the one-cycle recipe, then write the report"
     with one_line_errors(s8_train):
+        given = {k: v for k, v in locals().items() if k in _RUN_SETTINGS and v is not None and v is not False}  # what the user gave
         if resume is not None:
-            given = {k: v for k, v in locals().items() if k in _RUN_SETTINGS and v != _RUN_SETTINGS[k]}
-            if given: raise ValueError(f"--resume continues a run with its own settings; drop {', '.join('--' + k.replace('_', '-') for k in given)}")
+            if overwrite: raise ValueError("--resume continues a run and --overwrite starts it again: give one of them")
+            if out is not None and Path(out).resolve() != Path(resume).resolve(): raise ValueError(f"--resume continues the run in its own folder; drop --out {out}")
+            if bad := resume_conflicts(read_run(resume), given):
+                raise ValueError(f"--resume continues a run with its own settings; drop {', '.join('--' + k.replace('_', '-') for k in bad)} "
+                                 f"(the run's own: {', '.join(f'{k} {v}' for k, v in bad.items())})")
             cfg = None
         else:
-            changed = {k: v for k, v in dict(label_smoothing=label_smoothing, ema=ema).items() if v is not None}
-            cfg = Recipe.preset(preset, epochs=epochs, bs=bs, seed=seed, lr_min=lr_min, lr_max=lr_max, opt=opt, wd=wd,
-                                finder_its=finder_its, cutout_inside=cutout_inside, ghost_bn=ghost_bn, **changed)
-        learn = run_recipe(data, out, cfg, subset=subset, device=device, precision=precision, overwrite=overwrite,
+            cfg = Recipe.preset(preset or 'recipe', **{k: v for k, v in given.items() if k not in ('preset', 'subset', 'precision')})
+        learn = run_recipe(data, out, cfg, subset=subset, device=device, precision=precision or 'auto', overwrite=overwrite,
                            resume=resume, quiet=quiet, compile=compile)
         if not no_report:
             try: print(f"report: {report_run(learn, learn.run_dir)}", file=sys.stderr)
@@ -97,8 +112,8 @@ def s8_train(
             except KeyboardInterrupt: raise KeyboardInterrupt(f"interrupted while writing the report; the run is saved: write it with s8_report {learn.run_dir}") from None
         return learn
 
-_RUN_SETTINGS = {k: p.default for k, p in inspect.signature(s8_train).parameters.items()
-                 if k not in ('data', 'resume', 'device', 'compile', 'no_report', 'quiet')}  # what a resumed run takes from its run.json
+_RUN_SETTINGS = ('epochs', 'bs', 'seed', 'lr_min', 'lr_max', 'opt', 'wd', 'preset', 'label_smoothing', 'ema', 'cutout_inside', 'ghost_bn',
+                 'finder_its', 'subset', 'precision')  # what a resumed run takes from its run.json: given to --resume, each must be the run's own
 
 # %% ../nbs/05_cli.ipynb #b13047a6
 @call_parse(pos=['run'])
@@ -108,12 +123,14 @@ def s8_report(
     device:str='auto',  # auto, cpu or cuda
     data:str=None,      # the run's data folder, if it has moved since the run
 ):
-    "Rebuild report.html and its figures from a saved run; progress goes to stderr, the report's path to stdout"
+    "Rebuild report.html and its figures from a finished run; progress goes to stderr, the report's path to stdout"
     with one_line_errors(s8_report):
         if n <= 0: raise ValueError(f"n must be positive, got {n}")
-        with contextlib.redirect_stdout(sys.stderr):
-            path = report_run(load_run(run, device, data=data or True), run, n)
-        print(path)
+        if sys.stdout is None: say()  # nowhere to write the result: refused before any work
+        read_run(run)  # a folder that is not a run gets no lock file
+        with RunLock(run) as lock, contextlib.redirect_stdout(sys.stderr):
+            path = report_run(load_run(run, device, data=data or True, lock=lock), run, n, lock=lock)
+        say(path)
         return path
 
 # %% ../nbs/05_cli.ipynb #11d8994d
@@ -122,20 +139,28 @@ def s8_predict(
     run:str,            # run folder written by s8_train
     *paths:str,         # images, or folders of images
 ):
-    "Classify images with a saved run: one line per image with its path, predicted class and probability"
+    "Classify images with a saved run: one line per image with its path, predicted class and probability (tabs, newlines and backslashes in names escaped)"
     with one_line_errors(s8_predict):
+        if sys.stdout is None: say()  # nowhere to write the result: refused before any work
         learn = load_run(run, data=False)
         files = find_images(paths)
         if not files: raise ValueError(f"no images in {', '.join(paths)}" if paths else "no images given: name image files or folders after the run folder")
         bad = []  # one failure is one line; several get a line each, then the count
         for f, c, p, err in predict_images(learn, files):
             if err: bad.append(err)
-            else: print(f"{f}\t{c}\t{p:.4f}", flush=True)
+            else: say(f"{one_line(f, backslash=True)}\t{one_line(c, backslash=True)}\t{p:.4f}")
         if len(bad) == 1: raise ValueError(f"{bad[0]} (1 of {len(files)} file(s) could not be classified)")
-        for err in bad: print(f"s8_predict: error: {err}", file=sys.stderr, flush=True)
+        for err in bad: print(f"s8_predict: error: {one_line(err)}", file=sys.stderr, flush=True)
         if bad: raise ValueError(f"{len(bad)} of {len(files)} file(s) could not be classified")
 
 # %% ../nbs/05_cli.ipynb #e58d2d12
+def _check_dest(fname):
+    "Refuse an output file `fname` that cannot be written: no folder, a folder not writable, or a folder or special file in its place"
+    f = Path(fname); d = f.parent.resolve()
+    if not d.is_dir(): raise ValueError(f"{fname}: no folder {d} to write it in")
+    if not os.access(d, os.W_OK | os.X_OK): raise ValueError(f"{fname}: the folder {d} is not writable")
+    if os.path.lexists(f) and not (f.is_symlink() or f.is_file()): raise ValueError(f"{fname}: exists and is not a file")
+
 @call_parse
 def s8_bench(
     data:str=None,        # CIFAR-10 image folder or cifar-10-batches-py; default: download fastai's copy
@@ -148,8 +173,9 @@ def s8_bench(
 ):
     "Images/s of a plain PyTorch loop, the library's Learner, the DataLoader and inference, side by side"
     with one_line_errors(s8_bench):
-        if json and not Path(json).resolve().parent.is_dir(): raise ValueError(f"{json}: no folder {Path(json).resolve().parent} to write it in")
+        if json: _check_dest(json)  # before the benchmark, not after it
+        if sys.stdout is None: say()
         r = bench(data, steps=steps, bs=bs, device=device, precision=precision, compile=compile)
-        print(format_bench(r))
+        say(format_bench(r))
         if json: write_json(json, r)
         return r

@@ -4,10 +4,22 @@
 
 # %% ../nbs/00_core.ipynb #75e432a4
 from __future__ import annotations
-import json, math, numbers, os, platform, time, warnings
+import atexit, getpass, json, math, numbers, os, platform, tempfile, time, warnings
 from dataclasses import dataclass, asdict, fields
 from pathlib import Path
 import torch
+# importing fastai's vision learner loads dynamo, which makes torch's compile cache folder in the temporary folder:
+# where this process made it and nothing was compiled into it, it goes again at exit (no empty folder left per command)
+def _compile_cache() -> str:  # as torch._inductor's `cache_dir` names it (importing that module would make it)
+    try: user = getpass.getuser()
+    except (KeyError, OSError): user = f'uid_{os.getuid()}' if hasattr(os, 'getuid') else 'unknown_user'
+    return os.environ.get('TORCHINDUCTOR_CACHE_DIR') or os.path.join(tempfile.gettempdir(), 'torchinductor_' + ''.join('_' if c in '\\/:*?"<>|' else c for c in user))
+_COMPILE_CACHE = _compile_cache()
+def _remove_empty_folders(top):
+    for root, dirs, files in os.walk(top, topdown=False):
+        try: os.rmdir(root)
+        except OSError: return  # not empty: kept
+if not os.path.exists(_COMPILE_CACHE): atexit.register(_remove_empty_folders, _COMPILE_CACHE)
 # fastai 2.8 scripts a few activation functions at import time, which recent torch warns about on every command
 warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated', category=FutureWarning)
 from fastai.vision.core import cifar_stats
@@ -64,6 +76,9 @@ class Recipe:
         if not 0 <= self.mom < 1: raise ValueError(f"mom must be in [0, 1), got {self.mom}")
         if not 0 <= self.label_smoothing < 1: raise ValueError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
         if not 0 <= self.ema < 1: raise ValueError(f"ema must be in [0, 1), got {self.ema}")
+        if not (math.isfinite(self.logit_scale) and self.logit_scale > 0): raise ValueError(f"logit_scale must be a finite number > 0, got {self.logit_scale}")
+        if not 0 <= self.pad <= 16: raise ValueError(f"pad must be in [0, 16] pixels, got {self.pad}")
+        if not 0 <= self.cutout <= 32: raise ValueError(f"cutout must be in [0, 32] pixels, got {self.cutout}")
         if self.ghost_bn and not (2 <= self.ghost_bn < self.bs and self.bs % self.ghost_bn == 0):
             raise ValueError(f"ghost_bn must be 0 (off) or a divisor of bs ({self.bs}) from 2 to {self.bs // 2}, got {self.ghost_bn}")
         for k in ('lr_min', 'lr_max'):
@@ -132,10 +147,15 @@ def environment() -> dict:
                 threads=torch.get_num_threads(), cuda=torch.cuda.get_device_name() if torch.cuda.is_available() else None,
                 date=time.strftime('%Y-%m-%d %H:%M:%S'))
 
+_UMASK = os.umask(0); os.umask(_UMASK)  # read once: the mode new files get
+
 def atomic_write(fname, write) -> Path:
-    "Write `fname` by calling `write(tmp)` on a temporary file beside it, then renaming it; on any failure the temporary file goes"
-    fname = Path(fname); tmp = fname.with_name(fname.name + '.tmp')
+    "Write `fname` by calling `write(tmp)` on a new temporary file of our own beside it, then renaming it over `fname` (a link there is replaced, never written through); on any failure the temporary file goes"
+    fname = Path(fname)
+    fd, tmp = tempfile.mkstemp(prefix=f'.{fname.name}.', suffix='.tmp', dir=fname.parent)  # O_EXCL: never an existing file or link
+    tmp = Path(tmp)
     try:
+        os.fchmod(fd, 0o666 & ~_UMASK); os.close(fd)
         write(tmp)
         os.replace(tmp, fname)
     except BaseException:
@@ -144,5 +164,6 @@ def atomic_write(fname, write) -> Path:
     return fname
 
 def write_json(path, d:dict) -> Path:
-    "Write `d` as indented JSON to `path` with `atomic_write`"
-    return atomic_write(path, lambda p: p.write_text(json.dumps(d, indent=2, default=str) + '\n'))
+    "Write `d` as indented, strict JSON to `path` with `atomic_write` (a NaN or infinity is a `ValueError`: nothing is written)"
+    text = json.dumps(d, indent=2, default=str, allow_nan=False) + '\n'
+    return atomic_write(path, lambda p: p.write_text(text))

@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_interpret.ipynb #1922c3cf
 from __future__ import annotations
-import base64, html
+import base64, html, os
 from dataclasses import dataclass
 from functools import wraps
 from pathlib import Path
@@ -15,6 +15,7 @@ from pytorch_grad_cam import GradCAM
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 from pytorch_grad_cam.utils.image import show_cam_on_image
 from .core import atomic_write
+from .runfolder import read_bytes
 from .data import DataError, read_image
 
 # %% auto #0
@@ -70,8 +71,9 @@ def labels_as_text(f):
     return _inner
 
 def save_fig(fig, fname, dpi=90):
-    "Save `fig` as PNG at `fname` and close it"
-    fig.savefig(fname, dpi=dpi, bbox_inches='tight'); plt.close(fig)
+    "Save `fig` as PNG at `fname` (atomically: a link there is replaced, never written through) and close it"
+    try: atomic_write(fname, lambda p: fig.savefig(p, format='png', dpi=dpi, bbox_inches='tight'))
+    finally: plt.close(fig)
     return Path(fname)
 
 def test_images(dl, idxs) -> np.ndarray:
@@ -158,8 +160,9 @@ def report_data(learn, n:int=20, layers=('layer3', 'layer2')) -> ReportData:
     return ReportData(interp, interp.class_accuracy(), idxs, cams)
 
 # %% ../nbs/04_interpret.ipynb #66352d2e
-def _img_tag(fname, alt):
-    b64 = base64.b64encode(Path(fname).read_bytes()).decode()
+def _img_tag(img, alt):
+    "An <img> of the PNG `img` (bytes, or a file of the folder read with `read_bytes`: never through a link)"
+    b64 = base64.b64encode(img if isinstance(img, bytes) else read_bytes(img)).decode()
     return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{b64}">'
 
 def _table(rows, header):
@@ -222,9 +225,11 @@ def write_report(data:ReportData, # from `report_data`
                 ) -> Path:
     "Figures, `gradcam.npz` and a self-contained `report.html` in `out`"
     out = Path(out)
+    lr_find = read_bytes(out/'lr_find.png') if os.path.lexists(out/'lr_find.png') else None  # a link or FIFO there: refused before anything is written
     figs = _figures(data, out, hist)
-    atomic_write(out/'gradcam.npz', lambda p: np.savez_compressed(open(p, 'wb'), **data.cams))
-    lr_find = out/'lr_find.png' if (out/'lr_find.png').exists() else None
+    def savez(p):
+        with open(p, 'wb') as f: np.savez_compressed(f, **data.cams)
+    atomic_write(out/'gradcam.npz', savez)
     page = _html(out.name, data, figs, metrics or {}, hist, lr_find)
     return atomic_write(out/'report.html', lambda p: p.write_text(page))
 
@@ -247,4 +252,5 @@ def predict_images(learn, files, bs:int=512):
             if f in errs: yield f, None, None, errs[f]
             else:
                 p = next(it); k = int(p.argmax())
-                yield f, vocab[k], float(p[k]), None
+                if not bool(torch.isfinite(p).all()): yield f, None, None, f"{f}: the model's output is not finite"
+                else: yield f, vocab[k], float(p[k]), None

@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_train.ipynb #9225bdaf
 from __future__ import annotations
-import csv, json, math, random, shutil, sys, time
+import contextlib, csv, json, math, numbers, os, random, shutil, sys, tempfile, time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from functools import partial
@@ -25,19 +25,20 @@ from fastai.losses import CrossEntropyLossFlat
 from fastai.metrics import accuracy
 from fastai.torch_core import find_bs
 from .core import Recipe, resolve_device, seed_everything, environment, write_json, atomic_write
-from .model import CustomResNet, n_params, load_weights
-from .data import CifarArrays, ShiftFlip, cifar10_dls
-try: import fcntl
-except ImportError: fcntl = None  # no run-folder locks where there is no flock (Windows)
+from .runfolder import (RunError, NonFiniteLoss, RunLock, RUN_JSON, METRICS_JSON, HISTORY_CSV, MODEL, CHECKPOINT, HISTORY_COLS,
+                                 read_run, write_run, read_history, write_history, append_history, read_metrics, write_metrics, check_metrics,
+                                 finished, check_finished, read_state_dict, open_regular, open_new, clear_run, data_fingerprint, check_same_data)
+from .model import CustomResNet, n_params, WeightsError
+from .data import CifarArrays, ShiftFlip, cifar10_dls, cifar10_source
 
 # %% auto #0
-__all__ = ['CPUMixedPrecision', 'TTA_VIEWS', 'HISTORY_COLS', 'HOST_READS', 'RUN_JSON', 'SECONDS_KEYS', 'BF16Autocast',
-           'DeviceSmoothLoss', 'DeviceAvgLoss', 'DeviceAvgMetric', 'HostLosses', 'keep_on_device', 'LastValue',
-           'sgd_nesterov', 'recipe_opt', 's8_learner', 'loss_min', 'fall_start', 'find_lrs', 'RunError', 'recipe_lrs',
-           'abort_fit', 'EMA', 'QuietSkip', 'fit_recipe', 'tta_logits', 'tta_accuracies', 'test_metrics',
-           'NonFiniteLoss', 'EpochCallback', 'Stopwatch', 'History', 'read_history', 'write_history', 'CheckpointError',
+__all__ = ['CPUMixedPrecision', 'TTA_VIEWS', 'HOST_READS', 'SECONDS_KEYS', 'BF16Autocast', 'DeviceSmoothLoss', 'DeviceAvgLoss',
+           'DeviceAvgMetric', 'HostLosses', 'keep_on_device', 'LastValue', 'sgd_nesterov', 'recipe_opt', 's8_learner',
+           'loss_min', 'fall_start', 'find_lrs', 'recipe_lrs', 'abort_fit', 'EMA', 'QuietSkip', 'fit_recipe',
+           'tta_logits', 'tta_accuracies', 'test_metrics', 'EpochCallback', 'Stopwatch', 'History', 'CheckpointError',
            'CheckpointWriteError', 'Checkpoint', 'load_checkpoint', 'CountHostReads', 'PlainInputs', 'compile_model',
-           'uncompile', 'train_recipe', 'read_run', 'write_run', 'RunLock', 'run_recipe', 'load_run']
+           'uncompile', 'train_recipe', 'run_recipe', 'load_run', 'RunError', 'NonFiniteLoss', 'RunLock', 'RUN_JSON',
+           'HISTORY_COLS', 'read_run', 'write_run', 'read_history', 'write_history']
 
 # %% ../nbs/03_train.ipynb #44161d5b
 class BF16Autocast(Callback):
@@ -160,13 +161,22 @@ def s8_learner(dls, # fastai `DataLoaders` (`cifar10_dls`); their device is the 
     return keep_on_device(learn)
 
 # %% ../nbs/03_train.ipynb #ec22c648
+def _finite_curve(lrs, losses):
+    "The finder's curve up to where its loss first became non-finite; `NonFiniteLoss` if that leaves less than two points"
+    bad = torch.nonzero(~torch.isfinite(losses.view(-1)))
+    n = int(bad[0]) if len(bad) else len(losses)
+    if n < 2: raise NonFiniteLoss("the LR finder's loss was not finite from its first steps; give --lr-min and --lr-max, or a lower --wd")
+    return lrs[:n], losses[:n]
+
 def loss_min(lrs, losses, num_it):
     "fastai suggestion function: the LR at the lowest smoothed loss"
+    lrs, losses = _finite_curve(lrs, losses)
     i = int(losses.argmin())
     return lrs[i].item(), (lrs[i].item(), losses[i].item())
 
 def fall_start(lrs, losses, num_it, frac:float=0.1):
     "fastai suggestion function: the first LR where the smoothed loss has made `frac` of its fall to the minimum"
+    lrs, losses = _finite_curve(lrs, losses)
     i = int(losses.argmin())
     thresh = losses[0] - frac*(losses[0] - losses[i])
     j = int(torch.nonzero(losses[:i + 1] <= thresh)[0])
@@ -175,25 +185,27 @@ def fall_start(lrs, losses, num_it, frac:float=0.1):
 # %% ../nbs/03_train.ipynb #ffa1b615
 def find_lrs(learn:Learner, start_lr:float=1e-5, end_lr:float=10, num_it:int=100, plot:str|Path|None=None):
     "Run fastai's LR finder and return (LRMIN, LRMAX) by the rule above; save the plot to `plot` and the curve beside it"
-    sug = learn.lr_find(start_lr=start_lr, end_lr=end_lr, num_it=num_it, show_plot=False, suggest_funcs=(fall_start, loss_min))
+    model_dir, learn.model_dir = learn.model_dir, tempfile.mkdtemp(prefix='s8_lr_find_')  # fastai's finder saves the weights there, not in the run folder
+    try: sug = learn.lr_find(start_lr=start_lr, end_lr=end_lr, num_it=num_it, show_plot=False, suggest_funcs=(fall_start, loss_min))
+    finally: shutil.rmtree(learn.model_dir, ignore_errors=True); learn.model_dir = model_dir
     lr_min, lr_max = sug.fall_start, sug.loss_min
     if plot:
         import matplotlib.pyplot as plt
         rec = learn.recorder
-        lrs, losses = rec.lrs[:-5], [float(l) for l in rec.losses[:-5]]
-        with open(Path(plot).with_suffix('.csv'), 'w', newline='') as f:
-            w = csv.writer(f); w.writerow(('lr', 'smoothed_loss')); w.writerows(zip(rec.lrs, map(float, rec.losses)))
+        lrs, losses = zip(*[(lr, l) for lr, l in zip(rec.lrs[:-5], map(float, rec.losses[:-5])) if math.isfinite(l)])
+        def write_csv(p):  # strict CSV: the points with a finite loss
+            with open(p, 'w', newline='') as f:
+                w = csv.writer(f); w.writerow(('lr', 'smoothed_loss'))
+                w.writerows((lr, l) for lr, l in zip(rec.lrs, map(float, rec.losses)) if math.isfinite(l))
+        atomic_write(Path(plot).with_suffix('.csv'), write_csv)
         fig, ax = plt.subplots(figsize=(6, 4))
         ax.plot(lrs, losses)
         ax.set_xscale('log'); ax.set_xlabel('learning rate'); ax.set_ylabel('smoothed loss')
         for lr, c, nm in ((lr_min, 'tab:green', 'LRMIN'), (lr_max, 'tab:red', 'LRMAX')):
             ax.axvline(lr, color=c, ls='--', label=f'{nm} = {lr:.3g}')
         ax.legend(); ax.set_title('LR finder')
-        fig.savefig(plot, dpi=100, bbox_inches='tight'); plt.close(fig)
+        atomic_write(plot, lambda p: fig.savefig(p, format='png', dpi=100, bbox_inches='tight')); plt.close(fig)
     return lr_min, lr_max
-
-class RunError(ValueError):
-    "A run that cannot start or go on, or a run folder that cannot be used; the message says what to do"
 
 def recipe_lrs(learn:Learner, plot=None) -> Recipe:
     "`learn.recipe` with the LRs it leaves open found by `find_lrs` (also stored in `learn.recipe`, and the finder's result in `learn.lr_finder`)"
@@ -301,12 +313,6 @@ def test_metrics(learn:Learner, raw:dict|None=None) -> dict:
     return res
 
 # %% ../nbs/03_train.ipynb #11e59cb1
-HISTORY_COLS = ('epoch', 'train_loss', 'train_accuracy', 'test_loss', 'test_accuracy', 'lr', 'seconds', 'train_seconds', 'test_seconds')
-_HISTORY_REQUIRED = HISTORY_COLS[:7]  # histories written before the phases were timed apart lack the last two
-
-class NonFiniteLoss(RuntimeError):
-    "The training loss became NaN or infinite"
-
 class EpochCallback(Callback):
     "A callback whose `epoch_done` runs after each epoch that really trained (not one skipped by `start_epoch`)"
     def before_fit(self): self.skipped = False
@@ -363,29 +369,11 @@ class History(EpochCallback):
         row = dict(epoch=self.epoch, train_loss=train_loss, train_accuracy=int(self.correct)/max(self.n, 1),
                    test_loss=vals.get('valid_loss'), test_accuracy=vals.get('accuracy'), lr=self.opt.hypers[-1]['lr'],
                    seconds=time.perf_counter() - self.t0, train_seconds=self.train_time.seconds, test_seconds=self.test_time.seconds)
-        new = not self.fname.exists() or self.fname.stat().st_size == 0
-        with open(self.fname, 'a', newline='') as f:
-            w = csv.DictWriter(f, HISTORY_COLS)
-            if new: w.writeheader()
-            w.writerow(row)
-        if not math.isfinite(train_loss):
-            abort_fit(self.learn, NonFiniteLoss(f"training loss became {train_loss} in epoch {self.epoch + 1}; try a lower --lr-max"))
-
-def read_history(fname) -> list[dict]:
-    "Rows of a history CSV as dicts of floats (epoch as int); the phase times where the file has them"
-    try:
-        with open(fname) as f:
-            return [{k: int(r[k]) if k == 'epoch' else float(r[k]) for k in HISTORY_COLS if k in _HISTORY_REQUIRED or r.get(k) not in (None, '')}
-                    for r in csv.DictReader(f)]
-    except (KeyError, TypeError, ValueError) as e: raise ValueError(f"{fname}: not a history file ({type(e).__name__}: {e})") from None
-
-def write_history(fname, rows:list):
-    "Write `rows` (as `read_history` returns them) as a history CSV, atomically"
-    def w(p):
-        with open(p, 'w', newline='') as f:
-            out = csv.DictWriter(f, HISTORY_COLS, restval='')
-            out.writeheader(); out.writerows(rows)
-    return atomic_write(fname, w)
+        if bad := [k for k, v in row.items() if not (isinstance(v, numbers.Real) and math.isfinite(v))]:  # no row, no checkpoint for this epoch
+            what = {'train_loss': 'training loss'}.get(bad[0], bad[0].replace('_', ' '))
+            abort_fit(self.learn, NonFiniteLoss(f"{what} became {row[bad[0]]} in epoch {self.epoch + 1}; try a lower --lr-max" + ('' if bad[0] == 'train_loss' else ' or --wd')))
+        try: append_history(self.fname, row)
+        except (RunError, OSError) as e: abort_fit(self.learn, e)
 
 # %% ../nbs/03_train.ipynb #10b74077
 def _rng_states(learn) -> dict:
@@ -476,8 +464,10 @@ _CK_FIELDS = dict(model=dict, opt=dict, epoch=int, rng=dict)
 
 def load_checkpoint(fname, learn=None) -> dict:
     "Load a checkpoint safely (`weights_only`) and check its fields; with `learn`, restore its model, optimizer and random states"
-    try: ck = torch.load(fname, map_location='cpu', weights_only=True)
+    try:
+        with open_regular(fname) as f: ck = torch.load(f, map_location='cpu', weights_only=True)
     except FileNotFoundError: raise CheckpointError(f"{fname}: no such checkpoint") from None
+    except RunError as e: raise CheckpointError(str(e)) from None
     except Exception as e: raise CheckpointError(f"{fname}: not a usable checkpoint ({type(e).__name__})") from None
     if not isinstance(ck, dict) or not set(_CK_FIELDS) <= set(ck): raise CheckpointError(f"{fname}: not an s8_fastai checkpoint")
     bad = [k for k, t in _CK_FIELDS.items() if not isinstance(ck[k], t) or isinstance(ck[k], bool)]
@@ -581,71 +571,16 @@ def train_recipe(dls, # fastai `DataLoaders` (`cifar10_dls`)
     recipe_lrs(learn)
     return fit_recipe(learn, cbs=cbs)
 
-# %% ../nbs/03_train.ipynb #34b86f92
-RUN_JSON = 'run.json'
-_RUN_TYPES = dict(data=(str, type(None)), subset=(int, type(None)), device=str, precision=str, vocab=(list, type(None)))
-
-def read_run(run_dir) -> dict:
-    "The checked `run.json` of the run folder `run_dir`, its `recipe` a `Recipe` holding the LRs used"
-    run_dir = Path(run_dir); f = run_dir/RUN_JSON
-    if not f.is_file(): raise RunError(f"{run_dir}: not a run folder (no {RUN_JSON})")
-    try: run = json.loads(f.read_text())
-    except (OSError, UnicodeDecodeError, ValueError) as e: raise RunError(f"{f}: not readable ({type(e).__name__}: {str(e).splitlines()[0]})") from None
-    if not isinstance(run, dict) or not isinstance(run.get('recipe'), dict): raise RunError(f"{f}: not an s8_fastai run.json (no recipe)")
-    rec = dict(run['recipe'])
-    for k in ('lr_min', 'lr_max'):  # runs saved before the LRs moved into the recipe
-        if rec.get(k) is None and run.get(k) is not None: rec[k] = run[k]
-    try: run['recipe'] = Recipe.from_dict(rec).validate()
-    except (TypeError, ValueError) as e: raise RunError(f"{f}: bad recipe ({e})") from None
-    if bad := [k for k, t in _RUN_TYPES.items() if not isinstance(run.get(k), t) or isinstance(run.get(k), bool)]:
-        raise RunError(f"{f}: bad {', '.join(bad)}")
-    if run.get('vocab') is None and (run_dir/'metrics.json').is_file():  # runs saved before run.json recorded the classes
-        try: run['vocab'] = list(json.loads((run_dir/'metrics.json').read_text())['vocab'])
-        except Exception: pass
-    return run
-
-def write_run(run_dir, run:dict) -> Path:
-    "Write `run` (as `read_run` returns it) to the run folder's `run.json`"
-    return write_json(Path(run_dir)/RUN_JSON, {**run, 'recipe': run['recipe'].to_dict()})
-
-class RunLock:
-    "An exclusive lock on the run folder `folder` for this process (`flock` on `folder/.lock`)"
-    def __init__(self, folder):
-        self.f = open(Path(folder)/'.lock', 'a')
-        if fcntl is None: return
-        try: fcntl.flock(self.f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            self.f.close()
-            raise RunError(f"{folder}: another s8_train is writing this run folder; wait for it to end, or use another --out") from None
-    def release(self): self.f.close()
-    @staticmethod
-    def held(folder) -> bool:
-        "Is a run writing `folder` now? (A lock file is read, never created)"
-        if fcntl is None or not (Path(folder)/'.lock').is_file(): return False
-        with open(Path(folder)/'.lock') as f:
-            try: fcntl.flock(f, fcntl.LOCK_SH | fcntl.LOCK_NB); return False
-            except OSError: return True
+# %% ../nbs/03_train.ipynb #8475c41c
+_all_ = ['RunError', 'NonFiniteLoss', 'RunLock', 'RUN_JSON', 'HISTORY_COLS', 'read_run', 'write_run', 'read_history', 'write_history']  # still exported from here
 
 # %% ../nbs/03_train.ipynb #9ff313a9
 def _log(msg, quiet=False):
     if not quiet: print(msg, file=sys.stderr, flush=True)
 
-def _open_new(out:Path, overwrite:bool) -> RunLock:
-    "Create and lock the run folder `out`; refuse one that holds another run, unless `overwrite`"
-    if out.exists() and not out.is_dir(): raise RunError(f"{out}: exists and is not a folder")
-    try: out.mkdir(parents=True, exist_ok=True); lock = RunLock(out)
-    except OSError as e: raise RunError(f"{out}: cannot write there ({e.strerror})") from None
-    others = [p for p in out.iterdir() if p.name != '.lock']
-    if others and not overwrite: err = f"{out}: run folder exists; pass --overwrite to replace it, or --resume {out} to continue it"
-    elif others and not (out/RUN_JSON).exists(): err = f"{out}: not empty and not a run folder (no {RUN_JSON}), so --overwrite will not empty it; use another --out"
-    else: return lock
-    lock.release(); raise RunError(err)
-
-def _clear(out:Path):
-    for p in out.iterdir():
-        if p.name != '.lock': shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
-
-def _trainable(dls, cfg:Recipe):
+def _trainable(dls, cfg:Recipe, where=None):
+    "Refuse data a run cannot train and test on, before any training"
+    if len(dls.valid_ds) == 0: raise RunError(f"{where or 'the data'}: no test images; a run needs a test split to measure")
     if len(dls.train) == 0:
         n = len(dls.train_ds)
         raise RunError(f"batch size {cfg.bs} is larger than the {n} training images, so no step would train; use --bs {n} or less")
@@ -656,10 +591,11 @@ def _new_learner(out:Path, data, cfg:Recipe, subset, device, precision, quiet) -
     dev, prec = resolve_device(device, precision)
     seed_everything(cfg.seed, dev)
     t0 = time.perf_counter()
-    dls = cifar10_dls(data, bs=cfg.bs, subset=subset, cfg=cfg, device=dev, seed=cfg.seed)
+    src = cifar10_source(data)
+    dls = cifar10_dls(src=src, bs=cfg.bs, subset=subset, cfg=cfg, device=dev, seed=cfg.seed)
     decode = time.perf_counter() - t0
-    _trainable(dls, cfg)
-    _clear(out)  # the earlier run's files go only now that this one has its data
+    _trainable(dls, cfg, data)
+    clear_run(out)  # the earlier run's files go only now that this one has its data
     learn = s8_learner(dls, cfg, precision=prec, path=out)
     learn.decode_seconds = decode
     _log(f"{len(dls.train_ds):,} training and {len(dls.valid_ds):,} test images ({decode:.1f} s to load), {len(dls.vocab)} classes; "
@@ -667,7 +603,7 @@ def _new_learner(out:Path, data, cfg:Recipe, subset, device, precision, quiet) -
     if quiet: learn.remove_cb(ProgressCallback); learn.logger = noop
     cfg = recipe_lrs(learn, plot=out/'lr_find.png')
     run = dict(recipe=cfg, data=str(Path(data).resolve()) if data else None, subset=subset, device=str(dev),
-               precision=prec, vocab=list(dls.vocab), environment=environment())
+               precision=prec, vocab=list(dls.vocab), fingerprint=data_fingerprint(src), environment=environment())
     if getattr(learn, 'lr_finder', None):
         run['lr_find'] = learn.lr_finder
         _log(f"LR finder: LRMIN {cfg.lr_min:.3g}, LRMAX {cfg.lr_max:.3g} ({learn.lr_finder['seconds']:.1f} s; plot: {out/'lr_find.png'})", quiet)
@@ -675,25 +611,31 @@ def _new_learner(out:Path, data, cfg:Recipe, subset, device, precision, quiet) -
     return learn
 
 def _resumed_learner(out:Path, data, device, quiet) -> tuple[Learner, dict]:
-    "The Learner of the run folder `out` as its checkpoint left it, and the checkpoint"
-    run, ck_file = read_run(out), out/'checkpoint.pth'
+    "The Learner of the run folder `out` as its checkpoint left it, and the checkpoint; nothing is rewritten before all of it checks"
+    run, ck_file = read_run(out), out/CHECKPOINT
     cfg = run['recipe']
-    if not ck_file.exists(): raise RunError(f"{out}: nothing to continue (no checkpoint.pth); start the run again with --overwrite")
-    ck = load_checkpoint(ck_file)
-    if ck['epoch'] + 1 >= cfg.epochs and (out/'metrics.json').exists():
+    if finished(out):
+        read_metrics(out)  # a damaged one is named
         raise RunError(f"{out}: this run is finished ({cfg.epochs} of {cfg.epochs} epochs); s8_report {out} rebuilds its report")
+    if not os.path.lexists(ck_file): raise RunError(f"{out}: nothing to continue (no {CHECKPOINT}); start the run again with --overwrite")
+    ck = load_checkpoint(ck_file)
     dev, prec = resolve_device(run['device'] if device == 'auto' else device, run['precision'] if device == 'auto' else 'auto')
     seed_everything(cfg.seed, dev)
     t0 = time.perf_counter()
-    dls = cifar10_dls(data or run['data'], bs=cfg.bs, subset=run['subset'], cfg=cfg, device=dev, seed=cfg.seed)
+    where = data or run['data']
+    src = cifar10_source(where)
+    check_same_data(run, src, where)
+    dls = cifar10_dls(src=src, bs=cfg.bs, subset=run['subset'], cfg=cfg, device=dev, seed=cfg.seed)
     decode = time.perf_counter() - t0
-    if run['vocab'] is not None and list(dls.vocab) != run['vocab']: raise RunError(f"{data or run['data']}: its classes are not those of {out}")
+    if run['vocab'] is not None and list(dls.vocab) != run['vocab']: raise RunError(f"{where}: its classes are not those of {out}")
+    _trainable(dls, cfg, where)
     learn = s8_learner(dls, cfg, precision=prec, path=out)
     learn.decode_seconds = decode
     if quiet: learn.remove_cb(ProgressCallback); learn.logger = noop
     load_checkpoint(ck_file, learn)
-    hist = out/'history.csv'
-    write_history(hist, [r for r in read_history(hist) if r['epoch'] <= ck['epoch']] if hist.exists() else [])
+    hist = out/HISTORY_CSV
+    rows = [r for r in read_history(hist) if r['epoch'] <= ck['epoch']] if os.path.lexists(hist) else []
+    write_history(hist, rows)
     if data: run['data'] = str(Path(data).resolve()); write_run(out, run)  # the data moved
     _log(f"resuming {out} after epoch {ck['epoch'] + 1} of {cfg.epochs}", quiet)
     return learn, ck
@@ -703,20 +645,21 @@ def _fit_run(learn:Learner, out:Path, ck:dict|None, t0:float, quiet:bool, compil
     "Train the run's Learner from the checkpoint `ck` (None: from the start), then save the weights and `metrics.json`"
     cfg = learn.recipe
     wall0 = ck.get('meta', {}).get('wall_seconds', 0.) if ck else 0.
-    saver = Checkpoint(out/'checkpoint.pth', t0=t0, wall0=wall0, at_start=ck is None)
+    saver = Checkpoint(out/CHECKPOINT, t0=t0, wall0=wall0, at_start=ck is None)
     ema = EMA(cfg.ema, state=ck.get('ema') if ck else None) if cfg.ema else None
-    cbs = [History(out/'history.csv'), saver] + ([ema] if ema else [])
+    cbs = [History(out/HISTORY_CSV), saver] + ([ema] if ema else [])
     if compile: _log(f"compiled the model in {compile_model(learn):.1f} s", quiet)
     try: fit_recipe(learn, cfg, start_epoch=ck['epoch'] + 1 if ck else 0, cbs=cbs)
     except KeyboardInterrupt:
         try: saver.flush()  # a checkpoint still being written is finished first
         except CheckpointWriteError: pass
-        if not (out/'checkpoint.pth').exists(): raise KeyboardInterrupt("interrupted before the first epoch; start it again with --overwrite") from None
-        done = load_checkpoint(out/'checkpoint.pth')['epoch'] + 1
+        if not os.path.lexists(out/CHECKPOINT): raise KeyboardInterrupt("interrupted before the first epoch; start it again with --overwrite") from None
+        done = load_checkpoint(out/CHECKPOINT)['epoch'] + 1
         raise KeyboardInterrupt(f"interrupted; {done} finished epoch(s) saved in {out}. Continue with: s8_train --resume {out}") from None
     except CheckpointWriteError as e: raise RunError(f"{e}. Free some space, then continue with: s8_train --resume {out}") from None
     except NonFiniteLoss as e: raise NonFiniteLoss(f"{e}, and --overwrite to start {out} again") from None
     try: metrics = _results(learn, out, ema, wall0, t0, saver.seconds)
+    except NonFiniteLoss as e: raise NonFiniteLoss(f"{e}, and --overwrite to start {out} again") from None
     except KeyboardInterrupt: raise KeyboardInterrupt(f"interrupted after the last epoch; finish the run with: s8_train --resume {out}") from None
     except OSError as e: raise RunError(f"{out}: cannot write the results ({e.strerror or e}); free some space, then finish the run with: s8_train --resume {out}") from None
     finally:
@@ -730,11 +673,13 @@ def _fit_run(learn:Learner, out:Path, ck:dict|None, t0:float, quiet:bool, compil
 SECONDS_KEYS = ('train_seconds', 'test_seconds', 'decode_seconds', 'lr_find_seconds', 'compile_seconds', 'checkpoint_seconds', 'tta_seconds', 'wall_seconds')
 
 def _results(learn:Learner, out:Path, ema:EMA|None, wall0:float, t0:float, checkpoint_seconds:float=0.) -> dict:
-    "Save the trained weights, and the final figures as `metrics.json`"
+    "Check the trained weights and the final figures, then save the weights and, last (the commit point), `metrics.json`"
     cfg = learn.recipe
-    atomic_write(out/'model.pth', partial(torch.save, learn.model.state_dict()))
-    hist = read_history(out/'history.csv')
+    hist = read_history(out/HISTORY_CSV)
     last = hist[-1]
+    state = learn.model.state_dict()
+    if bad := [k for k, v in state.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]:
+        raise NonFiniteLoss(f"the trained weights are not finite ({bad[0]}); try a lower --lr-max or --wd")
     t = time.perf_counter()
     tta = test_metrics(learn, raw=ema.raw if ema else None)
     finder = read_run(out).get('lr_find') or {}
@@ -747,7 +692,11 @@ def _results(learn:Learner, out:Path, ema:EMA|None, wall0:float, t0:float, check
                    lr_min=cfg.lr_min, lr_max=cfg.lr_max, params=n_params(learn.model), epochs=cfg.epochs,
                    device=str(learn.dls.device), precision=learn.precision, compiled=bool(getattr(learn, 'compile_seconds', 0.)), **seconds,
                    n_train=len(learn.dls.train_ds), n_test=len(learn.dls.valid_ds), vocab=list(learn.dls.vocab), history=hist)
-    write_json(out/'metrics.json', metrics)
+    if bad := [k for k, v in metrics.items() if isinstance(v, float) and not math.isfinite(v)]:
+        raise NonFiniteLoss(f"{bad[0].replace('_', ' ')} is {metrics[bad[0]]}; try a lower --lr-max or --wd")
+    check_metrics(metrics)
+    atomic_write(out/MODEL, partial(torch.save, state))
+    write_metrics(out, metrics)
     return metrics
 
 # %% ../nbs/03_train.ipynb #3201984a
@@ -767,15 +716,15 @@ def run_recipe(data=None, # image folder or cifar-10-batches-py; None: fastai's 
     if resume is None: cfg = (cfg or Recipe()).validate()
     out = Path(resume if resume is not None else out or time.strftime('runs/s8_%Y%m%d_%H%M%S'))
     if resume is not None: read_run(out)
-    created = resume is None and not out.exists()
-    lock = RunLock(out) if resume is not None else _open_new(out, overwrite)
+    created = resume is None and not os.path.lexists(out)
+    lock = RunLock(out) if resume is not None else open_new(out, overwrite)
     try:
         if resume is None: learn, ck = _new_learner(out, data, cfg, subset, device, precision, quiet), None
         else: learn, ck = _resumed_learner(out, data, device, quiet)
         return _fit_run(learn, out, ck, t0, quiet, compile)
     except BaseException as e:
-        if resume is None and not (out/RUN_JSON).exists():  # nothing of this run to keep
-            shutil.rmtree(out, ignore_errors=True) if created else (out/'.lock').unlink(missing_ok=True)
+        if resume is None and not os.path.lexists(out/RUN_JSON):  # nothing of this run to keep
+            shutil.rmtree(out, ignore_errors=True) if created else clear_run(out, lock=True)
             if isinstance(e, KeyboardInterrupt): raise KeyboardInterrupt("interrupted before training started; nothing was saved") from None
         if isinstance(e, KeyboardInterrupt) and not str(e): raise KeyboardInterrupt(f"interrupted; continue with: s8_train --resume {out}") from None
         raise
@@ -785,13 +734,15 @@ def run_recipe(data=None, # image folder or cifar-10-batches-py; None: fastai's 
 def load_run(run_dir, # a run folder written by `run_recipe`
              device:str='auto', # 'auto', 'cpu', 'cuda' or 'cuda:N'
              data=True, # True: the run's test images; a path: the test images there; False: no images
+             lock:RunLock|None=None, # the run folder's lock, when the caller holds it
             ) -> Learner:
-    "The trained Learner of the run folder `run_dir`"
+    "The trained Learner of the finished run in `run_dir` (refused while a command writes it)"
     run_dir = Path(run_dir)
-    run = read_run(run_dir); cfg = run['recipe']
-    if not (run_dir/'model.pth').exists():
-        if RunLock.held(run_dir): raise RunError(f"{run_dir}: no model.pth yet: s8_train is still training this run; wait for it to end")
-        raise RunError(f"{run_dir}: no model.pth: the run has not finished; continue it with s8_train --resume {run_dir}")
+    with (RunLock(run_dir, shared=True) if lock is None else contextlib.nullcontext()):
+        run = read_run(run_dir); cfg = run['recipe']
+        metrics = check_finished(run_dir, locked=True)
+        if run['vocab'] is None: run['vocab'] = metrics.get('vocab')  # runs saved before run.json recorded the classes
+        state = read_state_dict(run_dir/MODEL)
     dev, prec = resolve_device(device)
     if data is False or data is None:
         if run['vocab'] is None: raise RunError(f"{run_dir}: run.json does not list the classes; load it with its data")
@@ -801,6 +752,7 @@ def load_run(run_dir, # a run folder written by `run_recipe`
         dls = cifar10_dls(path, bs=cfg.bs, cfg=cfg, device=dev, splits=('test',))
         if run['vocab'] is not None and list(dls.vocab) != run['vocab']: raise RunError(f"{path}: its classes are not those of {run_dir}")
     learn = s8_learner(dls, cfg, precision=prec, path=run_dir)
-    load_weights(learn.model, run_dir/'model.pth')
+    try: learn.model.load_state_dict(state)
+    except Exception as e: raise WeightsError(f"{run_dir/MODEL}: weights do not fit the model ({str(e).splitlines()[0]})") from None
     learn.run_dir, learn.run_info = run_dir, run
     return learn

@@ -155,9 +155,9 @@ def test_overwrite_clears_the_old_results(run, tmp_path):
                      '--lr-min', 0.01, '--lr-max', 1e10, '--quiet', '--out', old, '--overwrite')
     assert 'training loss became nan in epoch 1; try a lower --lr-max, and --overwrite to start' in one_line_error((rc, '', err), 's8_train', '')
     assert not any((old/f).exists() for f in ('model.pth', 'report.html', 'metrics.json', 'gradcam.npz'))
-    one_line_error(cli('s8_report', old), 's8_report', 'no model.pth: the run has not finished')
+    one_line_error(cli('s8_report', old), 's8_report', 'the run has not finished')
     (tmp_path/'mine').mkdir(); (tmp_path/'mine'/'thesis.tex').touch()
-    one_line_error(cli('s8_train', '--data', tmp_path, '--out', tmp_path/'mine', '--overwrite'), 's8_train', 'not a run folder (no run.json), so --overwrite will not empty it')
+    one_line_error(cli('s8_train', '--data', tmp_path, '--out', tmp_path/'mine', '--overwrite'), 's8_train', 'not a run folder (no run.json); --overwrite would not touch it')
     assert (tmp_path/'mine'/'thesis.tex').exists()
 
 def test_broken_run_folders(run, tmp_path):
@@ -181,12 +181,12 @@ def test_broken_run_folders(run, tmp_path):
 
 def test_readers_of_a_run_still_training(run, tmp_path):
     "s8_report and s8_predict on a folder that s8_train is writing (its lock held, no model yet) say to wait, not to resume"
-    r = copy_run(run, tmp_path); (r/'model.pth').unlink()
+    r = copy_run(run, tmp_path); (r/'model.pth').unlink(); (r/'metrics.json').unlink()
     lock = RunLock(r)   # as a running s8_train holds it
     for prog, *args in (('s8_report', r), ('s8_predict', r, r/'curves.png')):
-        one_line_error(cli(prog, *args), prog, 'still training this run; wait for it to end')
+        one_line_error(cli(prog, *args), prog, 'busy: another command is writing this run folder')
     lock.release()
-    one_line_error(cli('s8_report', r), 's8_report', f'the run has not finished; continue it with s8_train --resume {r}')
+    one_line_error(cli('s8_report', r), 's8_report', f'the run has not finished (no metrics.json); continue it with s8_train --resume {r}')
 
 def test_pickle_batches(tmp_path):
     "The cifar-10-batches-py release trains; malformed batch files get one line"
