@@ -79,6 +79,7 @@ class Recipe:
         if not (math.isfinite(self.logit_scale) and self.logit_scale > 0): raise ValueError(f"logit_scale must be a finite number > 0, got {self.logit_scale}")
         if not 0 <= self.pad <= 16: raise ValueError(f"pad must be in [0, 16] pixels, got {self.pad}")
         if not 0 <= self.cutout <= 32: raise ValueError(f"cutout must be in [0, 32] pixels, got {self.cutout}")
+        if not 0 <= self.seed < 2**32: raise ValueError(f"seed must be in [0, 2**32), got {self.seed}")
         if self.ghost_bn and not (2 <= self.ghost_bn < self.bs and self.bs % self.ghost_bn == 0):
             raise ValueError(f"ghost_bn must be 0 (off) or a divisor of bs ({self.bs}) from 2 to {self.bs // 2}, got {self.ghost_bn}")
         for k in ('lr_min', 'lr_max'):

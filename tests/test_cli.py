@@ -184,7 +184,7 @@ def test_readers_of_a_run_still_training(run, tmp_path):
     r = copy_run(run, tmp_path); (r/'model.pth').unlink(); (r/'metrics.json').unlink()
     lock = RunLock(r)   # as a running s8_train holds it
     for prog, *args in (('s8_report', r), ('s8_predict', r, r/'curves.png')):
-        one_line_error(cli(prog, *args), prog, 'busy: another command is writing this run folder')
+        one_line_error(cli(prog, *args), prog, f'{r}: busy: another s8_train is writing this run folder')
     lock.release()
     one_line_error(cli('s8_report', r), 's8_report', f'the run has not finished (no metrics.json); continue it with s8_train --resume {r}')
 

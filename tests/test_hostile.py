@@ -116,8 +116,8 @@ def test_resume_checks_the_batch_size(run, tmp_path):
 def test_readers_refuse_a_busy_folder_whatever_files_it_has(run, data, tmp_path):
     r = copy_run(run, tmp_path)
     with RunLock(r):
-        for prog, *args in (('s8_report', r), ('s8_predict', r, data/'test'/'a')): one_line_error(cli(prog, *args), prog, 'busy')
-        one_line_error(cli('s8_train', '--data', data, *FAST, '--out', r, '--overwrite'), 's8_train', 'another s8_train is writing this run folder')
+        for prog, *args in (('s8_report', r), ('s8_predict', r, data/'test'/'a')): one_line_error(cli(prog, *args), prog, f'{r}: busy: another s8_train is writing')
+        one_line_error(cli('s8_train', '--data', data, *FAST, '--out', r, '--overwrite'), 's8_train', f'{r}: busy: another s8_train is writing this run folder')
     assert (r/'model.pth').exists() and not (r/'report.html').exists()
 
 def test_killed_between_model_and_metrics_is_resumable(run, data, tmp_path):
