@@ -90,10 +90,11 @@ class Recipe:
         return self
 
     @classmethod
-    def preset(cls, name:str='recipe', **kw):
-        "The recipe with the changes of the preset `name` (see `PRESETS`), then the changes `kw`"
+    def preset(cls, name:str|None='recipe', **kw):
+        "The recipe with the changes of the preset `name` (see `PRESETS`; None: 'recipe'), then the changes `kw` (a None value: not given)"
+        name = 'recipe' if name is None else name
         if name not in PRESETS: raise ValueError(f"unknown preset {name!r}: use one of {', '.join(PRESETS)}")
-        return cls(**{**PRESETS[name], **kw})
+        return cls(**{**PRESETS[name], **{k: v for k, v in kw.items() if v is not None}})
 
     def to_dict(self): return asdict(self)
     @classmethod
