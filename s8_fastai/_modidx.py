@@ -102,6 +102,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 's8_fastai.demo._image_input': ('demo.html#_image_input', 's8_fastai/demo.py'),
                                 's8_fastai.demo._metrics_table': ('demo.html#_metrics_table', 's8_fastai/demo.py'),
                                 's8_fastai.demo._mistakes_tab': ('demo.html#_mistakes_tab', 's8_fastai/demo.py'),
+                                's8_fastai.demo._pass_file': ('demo.html#_pass_file', 's8_fastai/demo.py'),
                                 's8_fastai.demo._run_tab': ('demo.html#_run_tab', 's8_fastai/demo.py'),
                                 's8_fastai.demo._test_batch': ('demo.html#_test_batch', 's8_fastai/demo.py'),
                                 's8_fastai.demo._upload_error': ('demo.html#_upload_error', 's8_fastai/demo.py'),

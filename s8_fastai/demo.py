@@ -177,12 +177,16 @@ CSS = """.pixelated img, .pixelated canvas {image-rendering: pixelated;}
 #status p {font-size: 1.05em;}"""
 ANY = 'any'
 
+def _pass_file(payload):
+    "An upload's file itself, unread: the app reads it as `s8_predict` does"
+    return None if payload is None else str(payload.path)
+
 def _image_input():
-    "`gr.Image` that passes the uploaded or pasted file itself to the handler, unread: the app reads it as `s8_predict` does"
+    "`gr.Image` that hands the uploaded or pasted file to the handler as it came (not a subclass: gradio writes a `.pyi` beside the module of each)"
     import gradio as gr
-    class UploadedImage(gr.Image):
-        def preprocess(self, payload): return None if payload is None else str(payload.path)
-    return UploadedImage(type='filepath', sources=['upload', 'clipboard'], label='image (upload or paste)', height=256, elem_id='upload')
+    img = gr.Image(type='filepath', sources=['upload', 'clipboard'], label='image (upload or paste)', height=256, elem_id='upload')
+    img.preprocess = _pass_file
+    return img
 
 def build_app(dr:DemoRun, example_dir=None):
     "The Gradio app of `dr`: Classify, Mistakes and Run tabs (its `theme` and `css` go to `launch`: see `launch_app`)"
@@ -208,7 +212,7 @@ def build_app(dr:DemoRun, example_dir=None):
             with gr.Row():
                 with gr.Column(scale=1):
                     img = _image_input()
-                    k = gr.Slider(1, min(10, len(vocab)), value=min(3, len(vocab)), step=1, label='top classes shown', elem_id='k')
+                    k = gr.Slider(1, 10, value=3, step=1, label='top classes shown', elem_id='k')  # capped at the number of classes
                     cls = gr.Dropdown([PREDICTED, *vocab], value=PREDICTED, label='heatmaps for class', elem_id='cam-class')
                     op = gr.Slider(0, 1, value=0.5, step=0.05, label='heatmap opacity', elem_id='opacity')
                 with gr.Column(scale=2):
@@ -260,13 +264,13 @@ def _mistakes_tab(dr:DemoRun, gr):
             true = gr.Dropdown([ANY, *vocab], value=ANY, label='true class', elem_id='true-class')
             pred = gr.Dropdown([ANY, *vocab], value=ANY, label='predicted class', elem_id='pred-class')
             pair = gr.Radio(list(pairs), label='most confused (true → predicted, count)', elem_id='pairs')
-            n = gr.Slider(1, max(1, min(100, wrong)), value=min(20, max(1, wrong)), step=1, label='images shown', elem_id='n-mistakes')
+            n = gr.Slider(1, 100, value=20, step=1, label='images shown', elem_id='n-mistakes')
             show_cams = gr.Checkbox(False, label='GradCAM overlays (predicted class)', elem_id='overlay')
             layer = gr.Radio(list(LAYERS), value=LAYERS[0], label='GradCAM layer', elem_id='layer')
             op = gr.Slider(0, 1, value=0.5, step=0.05, label='heatmap opacity', elem_id='mistakes-opacity')
-            k = gr.Slider(1, min(10, len(vocab)), value=min(3, len(vocab)), step=1, label='top classes shown', elem_id='mistakes-k')
+            k = gr.Slider(1, 10, value=3, step=1, label='top classes shown', elem_id='mistakes-k')
         with gr.Column(scale=3):
-            items, ix = mistake_gallery(dr, n=min(20, max(1, wrong)))
+            items, ix = mistake_gallery(dr, n=20)
             gallery = gr.Gallery(items, label='misclassified test images (true → predicted, probability)', columns=8, height='auto', format='png',
                                  object_fit='contain', allow_preview=False, elem_id='mistakes-gallery', elem_classes=['pixelated'])
             idxs = gr.State([int(i) for i in ix])
