@@ -184,7 +184,8 @@ def _pass_file(payload):
 def _image_input():
     "`gr.Image` that hands the uploaded or pasted file to the handler as it came (not a subclass: gradio writes a `.pyi` beside the module of each)"
     import gradio as gr
-    img = gr.Image(type='filepath', sources=['upload', 'clipboard'], label='image (upload or paste)', height=256, elem_id='upload')
+    img = gr.Image(type='filepath', sources=['upload', 'clipboard'], label='image (upload or paste)', height=256, elem_id='upload',
+                   elem_classes=['pixelated'])
     img.preprocess = _pass_file
     return img
 
@@ -219,7 +220,7 @@ def build_app(dr:DemoRun, example_dir=None):
                     status = gr.Markdown('Upload, paste or pick an image.', label='message', elem_id='status')
                     top = gr.Label(num_top_classes=10, label='top classes', elem_id='top')
                     with gr.Row():
-                        seen = gr.Image(label='what the network sees (32x32)', format='png', height=200, elem_id='seen',
+                        seen = gr.Image(label='network input, 32x32', format='png', height=200, elem_id='seen',
                                         elem_classes=['pixelated'], interactive=False)
                         cam3, cam2 = cam_img('GradCAM layer3', 'cam-layer3'), cam_img('GradCAM layer2', 'cam-layer2')
             examples = _examples(dr, Path(example_dir)) if example_dir else []
@@ -290,6 +291,7 @@ def _mistakes_tab(dr:DemoRun, gr):
         with dr.lock: r = classify(dr.learn, dr.interp.dl.dataset[i][0], (t,))
         return ([top_k(r.probs, vocab, k), f"Test image #{i}: true **{t}**, predicted **{r.pred}** ({float(r.probs.max()):.1%})"]
                 + [overlay(r.seen, r.cams[l, t if w == 'true' else r.pred], o) for l in LAYERS for w in ('true', 'pred')])
+    on_select.__annotations__['evt'] = gr.SelectData  # gradio passes the click by this annotation, a string under `annotations`
     gr.on([true.change, pred.change, n.release, show_cams.change, layer.change, op.release], refresh,
           [true, pred, n, show_cams, layer, op], [gallery, idxs, picked], api_name='mistakes')
     pair.change(from_pair, pair, [true, pred], api_visibility='private')
