@@ -32,9 +32,10 @@ def predict_item(learn, item) -> tuple[torch.Tensor, torch.Tensor]:
     return xb.as_subclass(torch.Tensor), probs[0].float()
 
 def top_k(probs, vocab, k:int=3) -> dict:
-    "The `k` most probable classes: name -> probability, most probable first"
-    p, i = torch.as_tensor(probs).float().topk(max(1, min(int(k), len(vocab))))
-    return {str(vocab[j]): float(q) for q, j in zip(p, i)}
+    "The `k` most probable classes: name -> probability, most probable first (the order `gr.Label` keeps)"
+    p = torch.as_tensor(probs).float().tolist()
+    order = sorted(range(len(p)), key=lambda j: (-p[j], j))  # ties: the first class first, as `argmax` and `learn.predict` pick it
+    return {str(vocab[j]): p[j] for j in order[:max(1, min(int(k), len(vocab)))]}
 
 def seen_image(learn, xb) -> np.ndarray:
     "The images of the normalized batch `xb` as the network sees them: N x 32 x 32 x 3 uint8, normalization undone"
