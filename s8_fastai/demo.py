@@ -102,6 +102,12 @@ class DemoRun:
     @property
     def vocab(self): return list(map(str, self.learn.dls.vocab))
 
+def _downloaded():
+    "The folder fastai extracts its CIFAR-10 download into (it may not be there)"
+    from fastai.data.external import URLs
+    d = URLs.path(URLs.CIFAR, c_key='data')
+    return d.parent/d.name.split('.')[0]
+
 def open_run(run, # a finished run folder
              data=None, # the test images' folder, if it moved since the run; None: the one in run.json, if it is there
              device:str='auto', # 'auto', 'cpu' or 'cuda'
@@ -111,12 +117,12 @@ def open_run(run, # a finished run folder
     run_dir = Path(run)
     info = read_run(run_dir)
     if RunLock.held(run_dir): raise RunError(f"{run_dir}: s8_train is writing this run folder; wait for it to end")
-    note = ''
+    note, where = '', info['data'] or _downloaded()  # a run on fastai's download: its copy, if it is here (never downloaded)
     if data is not None: learn = load_run(run_dir, device, data=data)
-    elif info['data'] and Path(info['data']).is_dir():
-        try: learn = load_run(run_dir, device, data=True)
-        except DataError as e: learn, note = load_run(run_dir, device, data=False), f"the run's test images could not be read ({e})"
-    else: learn, note = load_run(run_dir, device, data=False), f"the run's data ({info['data'] or 'the download'}) is not here; pass --data"
+    elif where and Path(where).is_dir():
+        try: learn = load_run(run_dir, device, data=where)
+        except (DataError, RunError) as e: learn, note = load_run(run_dir, device, data=False), f"the run's test images could not be used ({e})"
+    else: learn, note = load_run(run_dir, device, data=False), f"the run's data ({info['data'] or 'the CIFAR-10 download'}) is not here; pass --data"
     if learn.dls.valid_ds is not None and len(learn.dls.valid_ds) == 0 and not note: note = 'the test set is empty'
     try: metrics = json.loads((run_dir/'metrics.json').read_text())
     except (OSError, ValueError): metrics = {}
