@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_demo.ipynb #daa1daf8
 from __future__ import annotations
-import atexit, contextlib, json, os, shutil, socket, sys, tempfile, threading
+import atexit, contextlib, errno, json, os, shutil, socket, sys, tempfile, threading
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np, torch
@@ -140,10 +140,16 @@ def offline(temp_dir=None) -> Path:
     return Path(temp_dir)
 
 def port_free(host:str, port:int) -> bool:
-    "Can a server listen on `host`:`port` now?"
-    with socket.socket(socket.AF_INET6 if ':' in host else socket.AF_INET) as s:
-        try: s.bind((host, port)); return True
-        except OSError: return False
+    "Can a server listen on `host`:`port` now? `ValueError` for a host or port no server can listen on here"
+    if not 0 < port < 65536: raise ValueError(f"port must be between 1 and 65535, got {port}")
+    try: fam, kind, _, _, addr = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror: raise ValueError(f"unknown host {host!r}") from None
+    with socket.socket(fam, kind) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server will: a port left in TIME_WAIT is free
+        try: s.bind(addr); return True
+        except OSError as e:
+            if e.errno == errno.EADDRINUSE: return False
+            raise ValueError(f"cannot listen on {host} port {port} ({e.strerror})") from None
 
 # %% ../nbs/07_demo.ipynb #b6e740d5
 def _upload_error(e:Exception, f) -> str:

@@ -70,3 +70,4 @@ def test_port_in_use(run):
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0)); s.listen(); port = s.getsockname()[1]
         one_line_error(cli('s8_demo', run, '--port', port), 's8_demo', f'port {port} on 127.0.0.1 is in use')
+    one_line_error(cli('s8_demo', run, '--port', 70000), 's8_demo', 'port must be between 1 and 65535')
