@@ -96,6 +96,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 's8_fastai.demo.DemoRun': ('demo.html#demorun', 's8_fastai/demo.py'),
                                 's8_fastai.demo.DemoRun.vocab': ('demo.html#demorun.vocab', 's8_fastai/demo.py'),
                                 's8_fastai.demo._class_table': ('demo.html#_class_table', 's8_fastai/demo.py'),
+                                's8_fastai.demo._downloaded': ('demo.html#_downloaded', 's8_fastai/demo.py'),
                                 's8_fastai.demo._examples': ('demo.html#_examples', 's8_fastai/demo.py'),
                                 's8_fastai.demo._figure': ('demo.html#_figure', 's8_fastai/demo.py'),
                                 's8_fastai.demo._gallery_item': ('demo.html#_gallery_item', 's8_fastai/demo.py'),
