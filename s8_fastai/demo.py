@@ -285,7 +285,7 @@ def _mistakes_tab(dr:DemoRun, gr):
             k = gr.Slider(1, 10, value=3, step=1, label='top classes shown', elem_id='mistakes-k')
         with gr.Column(scale=3):
             items, ix = mistake_gallery(dr, n=20)
-            gallery = gr.Gallery(items, label='misclassified test images (true → predicted, probability)', columns=8, height='auto', format='png',
+            gallery = gr.Gallery(items, label='misclassified test images (true → predicted, probability)', columns=6, height='fit-content', format='png',
                                  object_fit='contain', allow_preview=False, elem_id='mistakes-gallery', elem_classes=['pixelated'])
             idxs = gr.State([int(i) for i in ix])
             picked = gr.Markdown('', label='message', elem_id='picked')

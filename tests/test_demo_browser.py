@@ -10,6 +10,12 @@ from demo_helpers import tiny_run, serving
 CHROMIUM = shutil.which('chromium') or shutil.which('chromium-browser') or shutil.which('google-chrome')
 IMAGES = Path(__file__).resolve().parents[1]/'nbs'/'images'
 
+def settled(page, sel):
+    "Wait until the components matching `sel` show no pending status (their outputs drawn, not dimmed)"
+    page.wait_for_function("sel => [...document.querySelectorAll(sel)].every(e => !e.querySelector('[data-testid=status-tracker]:not(.hide)')"
+                           " && !e.classList.contains('pending'))", arg=sel, timeout=60_000)
+    page.wait_for_timeout(500)  # the fade-in
+
 @pytest.mark.slow
 @pytest.mark.skipif(CHROMIUM is None, reason='Chromium not installed (apt-get install chromium)')
 def test_demo_in_chromium(tmp_path):
@@ -28,6 +34,7 @@ def test_demo_in_chromium(tmp_path):
             assert page.locator('#top h2.output-class').inner_text().strip() == expected
             assert page.locator('#seen img').evaluate("im => getComputedStyle(im).imageRendering") == 'pixelated'
             page.wait_for_function("[...document.querySelectorAll('#cam-layer3 img, #cam-layer2 img')].filter(i => i.complete && i.naturalWidth == 32).length == 2")
+            settled(page, '#top, #seen, #cam-layer3, #cam-layer2')
             page.screenshot(path=IMAGES/'demo.png', full_page=True)
 
             (tmp_path/'bad.png').write_text('not an image')  # a bad upload: a message, and the page goes on
@@ -40,6 +47,7 @@ def test_demo_in_chromium(tmp_path):
             page.wait_for_function("document.querySelector('#picked')?.innerText.includes('Test image')", timeout=60_000)
             assert page.locator('#mistakes-top h2.output-class').inner_text().strip() in ('cat', 'dog', 'frog')
             page.wait_for_function("[...document.querySelectorAll('[id^=mistake-layer] img')].filter(i => i.complete && i.naturalWidth == 32).length == 4")
+            settled(page, '#mistakes-top, [id^=mistake-layer], #mistakes-gallery')
             page.screenshot(path=IMAGES/'demo_mistakes.png', full_page=True)
 
             page.get_by_role('tab', name='Run').click()
