@@ -259,8 +259,8 @@ def _trial(config):
     t = config['trial']
     torch.set_num_threads(t['threads'])
     try: m = run_trial(t['run_dir'], t['data'], t['options'], t['seed'], **t['run'])
-    except Exception as e:
-        tune.report({'error': _one_line(e)})
+    except BaseException as e:  # a KeyboardInterrupt too: Ctrl-C in a terminal reaches the trials as well as the driver
+        tune.report({'error': _one_line(e), 'interrupted': isinstance(e, KeyboardInterrupt)})
         raise
     tune.report({k: m[k] for k in METRICS})
 
@@ -282,10 +282,10 @@ def _progress_cb(total:int, done0:int, quiet:bool):
     "A Tune callback that prints done/running/pending/failed on each trial's start and end; its `failed` maps trial names to errors"
     from ray import tune
     class Progress(tune.Callback):
-        def __init__(self): self.started, self.ended, self.failed = set(), set(), {}
+        def __init__(self): self.started, self.ended, self.failed, self.stopped = set(), set(), {}, 0
         def _line(self, what=''):
             if quiet: return
-            done = done0 + len(self.ended) - len(self.failed)
+            done = done0 + len(self.ended) - len(self.failed) - self.stopped
             print(f"s8_sweep: done={done} running={len(self.started - self.ended)} pending={total - done0 - len(self.started)} "
                   f"failed={len(self.failed)} / {total + done0}{what}", file=sys.stderr, flush=True)
         def _name(self, trial): t = trial.config['trial']; return f"{t['variant']} seed {t['seed']}"
@@ -295,7 +295,9 @@ def _progress_cb(total:int, done0:int, quiet:bool):
             self._line(f" · {self._name(trial)}: test {r.get('test_accuracy', NAN):.4f}, flip {r.get('test_accuracy_flip', NAN):.4f}, "
                        f"flip+translate {r.get('test_accuracy_flip_translate', NAN):.4f}")
         def on_trial_error(self, iteration, trials, trial, **info):
-            self.ended.add(trial.trial_id); self.failed[self._name(trial)] = (trial.last_result or {}).get('error') or 'failed (see its error.txt under .tune)'
+            self.ended.add(trial.trial_id); r = trial.last_result or {}
+            if r.get('interrupted'): self.stopped += 1; return self._line(f" · {self._name(trial)} interrupted")
+            self.failed[self._name(trial)] = r.get('error') or 'failed (see its error.txt under .tune)'
             self._line(f" · {self._name(trial)} failed: {self.failed[self._name(trial)]}")
     return Progress()
 
@@ -311,8 +313,10 @@ def _tune(trials:list, out:Path, address:str|None, cpus:int, gpu:bool, done0:int
     if tmp: stale.write_text(tmp)
     term = signal.getsignal(signal.SIGTERM)
     try:
-        if address: ray.init(address=address, logging_level='warning', log_to_driver=False)
-        else: ray.init(num_cpus=_cores(), include_dashboard=False, _temp_dir=tmp, logging_level='warning', log_to_driver=False)
+        try:
+            if address: ray.init(address=address, logging_level='warning', log_to_driver=False)
+            else: ray.init(num_cpus=_cores(), include_dashboard=False, _temp_dir=tmp, logging_level='warning', log_to_driver=False)
+        except Exception as e: raise RunError(f"could not start Ray{' at ' + address if address else ''}: {_one_line(e)}") from None
         for name in ('ray.tune', 'ray.train', 'ray.air'): logging.getLogger(name).setLevel(logging.CRITICAL)
         res = ray.cluster_resources()
         if cpus > res.get('CPU', 0): raise RunError(f"--cpus-per-trial {cpus}: the Ray cluster has {res.get('CPU', 0):g} CPUs")

@@ -1,5 +1,5 @@
 "s8_sweep end to end on synthetic images: bad input refused before anything starts; a sweep killed midway and resumed ends with the summary its run folders give."
-import csv, json, math, os, re, signal, statistics, subprocess, sys, time
+import csv, json, math, os, re, shutil, signal, statistics, subprocess, sys, time
 from pathlib import Path
 import pytest
 from helpers import BIN, cli, one_line_error
@@ -55,6 +55,7 @@ def _stop_ray_of(out):
         try: fds = [os.readlink(f'/proc/{pid}/fd/{fd}') for fd in os.listdir(f'/proc/{pid}/fd')]
         except OSError: continue
         if any(x.startswith(tmp + '/') for x in fds): os.kill(int(pid), signal.SIGKILL)
+    shutil.rmtree(tmp, ignore_errors=True); f.unlink()
 
 @pytest.mark.slow  # about 2-3 minutes on 2 shared cores: three launches of Ray
 def test_sweep_killed_and_resumed(data, tmp_path):
@@ -63,6 +64,10 @@ def test_sweep_killed_and_resumed(data, tmp_path):
     cmd = [BIN/'s8_sweep', '--data', data, '--seeds', '0-1', '--set', 'preset=recipe,tricks', '--epochs', E, '--bs', 16,
            '--lr-min', 0.01, '--lr-max', 0.1, '--no-report', '--out', out]
     runs = [out/v/f'seed_{s}' for v in VARIANTS for s in SEEDS]
+    try: _sweep_killed_and_resumed(data, tmp_path, out, cmd, runs)
+    finally: _stop_ray_of(out)  # also when a check fails between the kill and the next launch
+
+def _sweep_killed_and_resumed(data, tmp_path, out, cmd, runs):
     p = subprocess.Popen(list(map(str, cmd)), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
     t0, midway = time.time(), None
     while midway is None:  # a finished run, and another with a checkpoint after its first epoch
@@ -130,5 +135,5 @@ def test_sweep_killed_and_resumed(data, tmp_path):
     for r in runs: assert json.loads((r/'run.json').read_text())['recipe'] == {**sweep_recipe({'preset': r.parent.name.split('=')[1], 'epochs': E, 'bs': 16, 'lr_min': 0.01, 'lr_max': 0.1}, int(r.name[5:])).to_dict()}
     for r in runs: assert load_run(r, data=False).run_dir == r
     # finished: the same command again only summarizes
-    t = time.time(); rc, stdout2, err = cli(*map(str, cmd))
+    rc, stdout2, err = cli(*map(str, cmd))
     assert rc == 0 and stdout2 == stdout, err
