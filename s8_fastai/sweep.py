@@ -185,7 +185,7 @@ def format_summary(rows:list) -> str:
     head = ['variant', 'n', 'test % (plain)', 'flip', 'flip+translate', 'train s', 'diff vs first (plain, flip+translate)']
     body = [[r['variant'], str(r['n']), *(_pct(r, m) for m in ACCURACIES),
              f"{r['train_seconds_mean']:.0f} ± {r['train_seconds_std']:.0f}" if r['n'] else '-',
-             '' if not r['vs'] else f"{100*r['test_accuracy_diff']:+.2f} ± {100*r['test_accuracy_diff_se']:.2f}, "
+             '' if not r['vs'] else '-' if not r['paired_n'] else f"{100*r['test_accuracy_diff']:+.2f} ± {100*r['test_accuracy_diff_se']:.2f}, "
                                     f"{100*r['test_accuracy_flip_translate_diff']:+.2f} ± {100*r['test_accuracy_flip_translate_diff_se']:.2f} (n={r['paired_n']})"]
             for r in rows]
     w = [max(len(x[i]) for x in [head] + body) for i in range(len(head))]
@@ -279,14 +279,14 @@ def check_address(address:str) -> str:
 
 # %% ../nbs/08_sweep.ipynb #14869eab
 def _progress_cb(total:int, done0:int, quiet:bool):
-    "A Tune callback that prints done/running/pending/failed on each trial's start and end; its `failed` maps trial names to errors"
+    "For `total` trials to run (`done0` done before): a Tune callback that prints done/running/pending/failed on each trial's start and end; its `failed` maps trial names to errors"
     from ray import tune
     class Progress(tune.Callback):
         def __init__(self): self.started, self.ended, self.failed, self.stopped = set(), set(), {}, 0
         def _line(self, what=''):
             if quiet: return
             done = done0 + len(self.ended) - len(self.failed) - self.stopped
-            print(f"s8_sweep: done={done} running={len(self.started - self.ended)} pending={total - done0 - len(self.started)} "
+            print(f"s8_sweep: done={done} running={len(self.started - self.ended)} pending={total - len(self.started)} "
                   f"failed={len(self.failed)} / {total + done0}{what}", file=sys.stderr, flush=True)
         def _name(self, trial): t = trial.config['trial']; return f"{t['variant']} seed {t['seed']}"
         def on_trial_start(self, iteration, trials, trial, **info): self.started.add(trial.trial_id); self._line()

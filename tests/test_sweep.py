@@ -99,6 +99,8 @@ def _sweep_killed_and_resumed(data, tmp_path, out, cmd, runs):
     # and again, to the end
     rc, stdout, err = cli(*map(str, cmd))
     assert rc == 0, err
+    progress = [l for l in err.splitlines() if 'done=' in l]
+    assert progress[-1].startswith('s8_sweep: done=4 running=0 pending=0 failed=0 / 4') and '=-' not in err, err
     assert (out/'sweep.json').read_text() == spec
     for r, t in finished.items(): assert (r/'metrics.json').stat().st_mtime_ns == t, f'{r} ran again'
     for r in runs: assert [h['epoch'] for h in read_history(r/'history.csv')] == list(range(E))
