@@ -13,7 +13,8 @@ from fastcore.script import call_parse
 from matplotlib import colormaps
 from . import core  # first: it quiets a deprecation warning fastai raises on import
 from .data import DataError
-from .train import load_run, read_run, RunError, RunLock
+from .train import load_run
+from .runfolder import read_run, read_metrics, open_regular, RunError, RunLock
 from .interpret import Interpretation, gradcam, misclassified, REPORT_KEYS, _fmt
 from .cli import one_line_errors
 
@@ -124,8 +125,7 @@ def open_run(run, # a finished run folder
         except (DataError, RunError) as e: learn, note = load_run(run_dir, device, data=False), f"the run's test images could not be used ({e})"
     else: learn, note = load_run(run_dir, device, data=False), f"the run's data ({info['data'] or 'the CIFAR-10 download'}) is not here; pass --data"
     if learn.dls.valid_ds is not None and len(learn.dls.valid_ds) == 0 and not note: note = 'the test set is empty'
-    try: metrics = json.loads((run_dir/'metrics.json').read_text())
-    except (OSError, ValueError): metrics = {}
+    metrics = read_metrics(run_dir)  # load_run checked it: finished, every field valid
     interp = test_predictions(learn) if predict and not note else None
     return DemoRun(learn, run_dir, interp, note, metrics if isinstance(metrics, dict) else {})
 
@@ -159,8 +159,10 @@ def _upload_error(e:Exception, f) -> str:
 # %% ../nbs/07_demo.ipynb #e562c27d
 def _figure(f:Path):
     "A figure of the run folder as an array (None if the run has none), so the app serves no file from the run folder"
-    if not f.is_file(): return None
-    with Image.open(f) as im: return np.asarray(im.convert('RGB'))
+    if not os.path.lexists(f): return None
+    try:
+        with open_regular(f) as fh, Image.open(fh) as im: return np.asarray(im.convert('RGB'))
+    except (RunError, OSError, ValueError): return None  # a link, a FIFO or a broken figure is not shown (never read through)
 
 def _metrics_table(m:dict) -> str:
     rows = [f"| {k} | {_fmt(k, m[k])} |" for k in REPORT_KEYS if k in m]
@@ -317,14 +319,15 @@ def _run_tab(dr:DemoRun, gr):
     gr.Markdown('## Metrics\n' + _metrics_table(m), elem_id='metrics')
     figs = [('curves.png', 'loss and accuracy per epoch'), ('lr_find.png', 'LR finder'), ('class_accuracy.png', 'class-wise accuracy'),
             ('confusion_matrix.png', 'confusion matrix')]
-    missing = [f for f, _ in figs if not (d/f).is_file()]
+    arrays = {f: _figure(d/f) for f, _ in figs}
+    missing = [f for f, _ in figs if arrays[f] is None]
     with gr.Row():
         for f, label in figs[:2]:
-            if (d/f).is_file(): gr.Image(_figure(d/f), label=label, format='png', interactive=False, elem_id=f.split('.')[0])
+            if arrays[f] is not None: gr.Image(arrays[f], label=label, format='png', interactive=False, elem_id=f.split('.')[0])
     if isinstance(m.get('class_accuracy'), dict): gr.Markdown('## Class-wise accuracy\n' + _class_table(m['class_accuracy']))
     with gr.Row():
         for f, label in figs[2:]:
-            if (d/f).is_file(): gr.Image(_figure(d/f), label=label, format='png', interactive=False, elem_id=f.split('.')[0])
+            if arrays[f] is not None: gr.Image(arrays[f], label=label, format='png', interactive=False, elem_id=f.split('.')[0])
     if missing:
         why = ' (the LR finder did not run: the LRs were given)' if missing == ['lr_find.png'] else '; `s8_report RUN` writes the report figures'
         gr.Markdown(f"*Not in the run folder: {', '.join(missing)}{why}.*")

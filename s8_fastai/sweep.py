@@ -419,21 +419,21 @@ def s8_sweep(
     out:str=None,                       # the sweep folder (the same command again continues it)
     address:str=None,                   # HOST:PORT of a running Ray cluster to join (default: a Ray of its own on this machine)
     cpus_per_trial:int=1,               # CPU cores (torch threads) per trial; where there are GPUs, a trial also takes one GPU
-    epochs:int=Recipe.epochs,           # epochs of the one cycle
-    bs:int=Recipe.bs,                   # batch size
+    epochs:int=None,                    # epochs of the one cycle (default: the recipe's, 24)
+    bs:int=None,                        # batch size (default: the recipe's, 512)
     subset:int=None,                    # train on a stratified subset of this many training images (drawn with each trial's seed)
     lr_min:float=None,                  # start and final LR (the LR finder picks what is not given, in each trial)
     lr_max:float=None,                  # peak LR (the LR finder picks what is not given, in each trial)
-    opt:str=Recipe.opt,                 # optimizer: sgd (Nesterov momentum, L2 weight decay) or adamw (decoupled weight decay)
-    wd:float=Recipe.wd,                 # weight decay
-    preset:str='recipe',                # named changes to the recipe: recipe (none) or tricks (label smoothing 0.2, EMA 0.99)
+    opt:str=None,                       # optimizer: sgd (Nesterov momentum, L2 weight decay; the default) or adamw (decoupled weight decay)
+    wd:float=None,                      # weight decay (default: the recipe's, 0.0005)
+    preset:str=None,                    # named changes to the recipe: recipe (none; the default) or tricks (label smoothing 0.2, EMA 0.99)
     label_smoothing:float=None,         # label smoothing of the loss (default: the preset's; the recipe's is 0)
     ema:float=None,                     # decay per step of the weights' moving average, 0 = off (default: the preset's; the recipe's is 0)
     cutout_inside:bool=False,           # keep the Cutout square inside the image (Page's variant)
-    ghost_bn:int=Recipe.ghost_bn,       # images per batch-norm group in training (Page's ghost batch norm: 32); 0 = off
-    finder_its:int=Recipe.finder_its,   # batches the LR finder runs at most
+    ghost_bn:int=None,                  # images per batch-norm group in training (Page's ghost batch norm: 32); 0 = off (the default)
+    finder_its:int=None,                # batches the LR finder runs at most (default: the recipe's, 100)
     device:str='auto',                  # auto, cpu or cuda
-    precision:str='auto',               # auto (bf16; fp16 on CUDA GPUs without bf16), bf16, fp16 or fp32
+    precision:str=None,                 # auto (bf16; fp16 on CUDA GPUs without bf16; the default), bf16, fp16 or fp32
     compile:bool=False,                 # compile the model (CUDA graphs on a GPU)
     no_report:bool=False,               # skip each run's report.html and its figures
     quiet:bool=False,                   # no progress lines (the summary table is still printed)
