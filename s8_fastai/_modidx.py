@@ -216,6 +216,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                  's8_fastai.sweep._pct': ('sweep.html#_pct', 's8_fastai/sweep.py'),
                                  's8_fastai.sweep._progress_cb': ('sweep.html#_progress_cb', 's8_fastai/sweep.py'),
                                  's8_fastai.sweep._ray_env': ('sweep.html#_ray_env', 's8_fastai/sweep.py'),
+                                 's8_fastai.sweep._recorded': ('sweep.html#_recorded', 's8_fastai/sweep.py'),
                                  's8_fastai.sweep._trial': ('sweep.html#_trial', 's8_fastai/sweep.py'),
                                  's8_fastai.sweep._tune': ('sweep.html#_tune', 's8_fastai/sweep.py'),
                                  's8_fastai.sweep._value': ('sweep.html#_value', 's8_fastai/sweep.py'),

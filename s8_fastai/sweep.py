@@ -111,7 +111,7 @@ def check_variant(options:dict, n_train:int|None, seeds, local:bool=True):
     "Raise a one-line `ValueError` if the s8_train `options` of a variant cannot train on `n_train` images with each of `seeds`"
     for s in seeds: sweep_recipe(options, s)
     cfg, subset = sweep_recipe(options, seeds[0]), options.get('subset')
-    device, precision = options.get('device', 'auto'), options.get('precision', 'auto')
+    device, precision = options.get('device') or 'auto', options.get('precision') or 'auto'
     if local: resolve_device(device, precision)  # as s8_train checks them on this machine
     elif not re.fullmatch(r'auto|cpu|cuda(:\d+)?', str(device)): raise ValueError(f"unknown device {device!r}: use auto, cpu or cuda")
     elif precision not in PRECISIONS: raise ValueError(f"unknown precision {precision!r}: use one of {', '.join(PRECISIONS)}")
@@ -362,6 +362,12 @@ def write_summary(out, names, seeds, quiet:bool=False) -> list[dict]:
     if not quiet: print(f"s8_sweep: summary in {out/'summary.csv'} and {out/'summary.png'}", file=sys.stderr, flush=True)
     return rows
 
+_RECIPE_DEFAULTS = dict(epochs=Recipe.epochs, bs=Recipe.bs, opt=Recipe.opt, wd=Recipe.wd, preset='recipe', ghost_bn=Recipe.ghost_bn,
+                        finder_its=Recipe.finder_its, precision='auto')  # what s8_train takes for an option not given
+def _recorded(k, v):
+    "An option's value as `sweep.json` records it: the value s8_train uses where it was not given, so that giving the default changes nothing"
+    return _RECIPE_DEFAULTS.get(k) if v is None else v
+
 def run_sweep(data, # image folder or cifar-10-batches-py (None: fastai's download, once)
               seeds:list, # the seeds of every variant
               grid:dict, # swept values (`parse_sets`)
@@ -392,7 +398,7 @@ def run_sweep(data, # image folder or cifar-10-batches-py (None: fastai's downlo
     if address: check_address(address)
     out = Path(out).expanduser().resolve()
     spec = dict(data=data, seeds=list(seeds), set={k: list(v) for k, v in grid.items()},
-                options={k: fixed.get(k, _TRAIN_PARAMS[k].default) for k in SWEEP_KEYS if k not in grid})
+                options={k: _recorded(k, fixed.get(k)) for k in SWEEP_KEYS if k not in grid})
     lock = open_sweep(out, spec)
     try:
         trials = [dict(variant=v, seed=s, run_dir=str(out/v/f'seed_{s}'), data=data, options={**fixed, **kw}, run=run)

@@ -59,7 +59,7 @@ def test_mistakes_api(client):
 def test_missing_and_unfinished_run(run, tmp_path):
     one_line_error(cli('s8_demo', tmp_path/'nope'), 's8_demo', 'not a run folder (no run.json)')
     (tmp_path/'unfinished').mkdir(); write_run(tmp_path/'unfinished', read_run(run))
-    one_line_error(cli('s8_demo', tmp_path/'unfinished'), 's8_demo', 'no model.pth: the run has not finished')
+    one_line_error(cli('s8_demo', tmp_path/'unfinished'), 's8_demo', 'the run has not finished (no metrics.json)')
 
 def test_busy_run(run):
     lock = RunLock(run)  # as s8_train holds it
