@@ -14,7 +14,7 @@ from matplotlib import colormaps
 from . import core  # first: it quiets a deprecation warning fastai raises on import
 from .data import DataError
 from .train import load_run
-from .runfolder import read_run, read_metrics, open_regular, RunError, RunLock
+from .runfolder import read_run, read_metrics, open_regular, RunError, RunLock, BUSY
 from .interpret import Interpretation, gradcam, misclassified, REPORT_KEYS, _fmt
 from .cli import one_line_errors
 
@@ -117,7 +117,7 @@ def open_run(run, # a finished run folder
     "Load the run folder `run` for the app: `RunError` if it is missing, unfinished or busy"
     run_dir = Path(run)
     info = read_run(run_dir)
-    if RunLock.held(run_dir): raise RunError(f"{run_dir}: s8_train is writing this run folder; wait for it to end")
+    if RunLock.held(run_dir): raise RunError(f"{run_dir}: {BUSY}")  # the message of every reader
     note, where = '', info['data'] or _downloaded()  # a run on fastai's download: its copy, if it is here (never downloaded)
     if data is not None: learn = load_run(run_dir, device, data=data)
     elif where and Path(where).is_dir():
@@ -357,6 +357,8 @@ def s8_demo(
     "Serve a saved run in the browser: classify uploads with top classes and GradCAM, browse the misclassified test images, see the run's figures"
     with one_line_errors(s8_demo):
         tmp = offline()
+        try: import gradio  # the extra, checked before the run folder is read
+        except ImportError: raise RunError("Gradio is not installed: pip install 's8_fastai[demo]' (or \"gradio>=6,<7\")") from None
         dr = open_run(run, data, predict=False)  # a missing, unfinished or busy run folder: one line, before any wait
         if not port_free(host, port): raise OSError(f"port {port} on {host} is in use; pick another with --port")
         if not dr.data_note: dr.interp = test_predictions(dr.learn)
