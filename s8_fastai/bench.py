@@ -32,7 +32,7 @@ def raw_train_speed(batches, # (x, y) batches in memory, on the device, x channe
     "Images/s of a plain PyTorch loop (SGD Nesterov, fused on CUDA, autocast, channels_last) over in-memory `batches`"
     model = CustomResNet(n_classes, scale=cfg.logit_scale).to(dev).to(memory_format=torch.channels_last)
     graphs = compile and dev.type == 'cuda'
-    if compile: model.compile(mode='reduce-overhead' if graphs else None)
+    if compile: model.compile(mode='reduce-overhead' if graphs else None, dynamic=False)
     opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=cfg.mom, nesterov=True, weight_decay=cfg.wd,
                           **({'fused': True} if dev.type == 'cuda' else {}))
     amp = precision in ('bf16', 'fp16')
@@ -53,22 +53,32 @@ def raw_train_speed(batches, # (x, y) batches in memory, on the device, x channe
 
 # %% ../nbs/03a_bench.ipynb #375a60d3
 class StepTimer(Callback):
-    "Time `steps` training batches after `warmup`, then stop the fit; `speed` is images/s. On CUDA, count the host syncs in the timed steps"
-    order = 100
-    def __init__(self, steps, warmup): self.steps, self.warmup, self.i, self.n, self.syncs, self.first_sync = steps, warmup, 0, 0, 0, None
+    "Time `steps` training batches after `warmup`, then stop the fit; `speed` is images/s. Only training batches count and are timed (not the test batches, nor the epoch's end); on CUDA, count the host syncs in the timed steps"
+    order = -100  # first at every event: a timed batch holds all the other callbacks' work
+    def __init__(self, steps, warmup):
+        self.steps, self.warmup, self.i, self.n, self.elapsed, self.timing, self.syncs, self.first_sync = steps, warmup, 0, 0, 0., False, 0, None
     def before_batch(self):
-        if self.i != self.warmup: return
+        if not self.training or self.i != self.warmup or self.timing: return
         self.dev = torch.device(self.dls.device or 'cpu')
-        _sync(self.dev); self.t0 = time.perf_counter()
         if self.dev.type == 'cuda':
-            self.caught = warnings.catch_warnings(record=True); self.seen = self.caught.__enter__()
-            warnings.simplefilter('always'); torch.cuda.set_sync_debug_mode('warn')
+            self.caught = warnings.catch_warnings(record=True); self.seen = self.caught.__enter__(); warnings.simplefilter('always')
+        self.timing = True; self._resume()
+    def _resume(self):
+        _sync(self.dev); self.t0 = time.perf_counter()
+        if self.dev.type == 'cuda': torch.cuda.set_sync_debug_mode('warn')
+    def _pause(self):
+        if self.dev.type == 'cuda': torch.cuda.set_sync_debug_mode(0)
+        _sync(self.dev); self.elapsed += time.perf_counter() - self.t0
+    def before_train(self):
+        if self.timing: self._resume()
+    def after_train(self):  # the epoch's end and the test batches are not timed
+        if self.timing: self._pause()
     def after_batch(self):
-        if self.i >= self.warmup: self.n += len(self.yb[0])
+        if not self.training: return
+        if self.timing: self.n += len(self.yb[0])
         self.i += 1
         if self.i == self.steps + self.warmup:
-            self._stop_counting()
-            _sync(self.dev); self.t1 = time.perf_counter()
+            self._pause(); self.timing = False; self._stop_counting()
             raise CancelFitException
     def _stop_counting(self):
         if getattr(self, 'caught', None) is None: return
@@ -79,7 +89,7 @@ class StepTimer(Callback):
         if syncs: self.first_sync = f"{syncs[0].filename}:{syncs[0].lineno}: {str(syncs[0].message).splitlines()[0]}"
     def after_fit(self): self._stop_counting()
     @property
-    def speed(self): return self.n/(self.t1 - self.t0)
+    def speed(self): return self.n/self.elapsed
 
 # %% ../nbs/03a_bench.ipynb #e0e6ac99
 def bench(data=None, # image folder or cifar-10-batches-py; None: fastai's download

@@ -115,6 +115,9 @@ def pick_device(device:str|torch.device|None='auto') -> torch.device:
     except (RuntimeError, TypeError): raise ValueError(f"unknown device {device!r}: use auto, cpu or cuda") from None
     if d.type not in ('cpu', 'cuda'): raise ValueError(f"unknown device {device!r}: use auto, cpu or cuda")
     if d.type == 'cuda' and not torch.cuda.is_available(): raise ValueError(f"device {device!r} asked for, but CUDA is not available")
+    if d.type == 'cuda' and d.index is not None:
+        if d.index >= torch.cuda.device_count(): raise ValueError(f"device {device!r} asked for, but this machine has {torch.cuda.device_count()} CUDA device(s)")
+        torch.cuda.set_device(d)  # events, streams and synchronize() act on the current device: make it this one
     return d
 
 def cuda_bf16() -> bool:

@@ -36,9 +36,10 @@ __all__ = ['CPUMixedPrecision', 'TTA_VIEWS', 'HOST_READS', 'SECONDS_KEYS', 'BF16
            'DeviceAvgMetric', 'HostLosses', 'keep_on_device', 'LastValue', 'sgd_nesterov', 'recipe_opt', 's8_learner',
            'loss_min', 'fall_start', 'find_lrs', 'recipe_lrs', 'abort_fit', 'EMA', 'QuietSkip', 'fit_recipe',
            'tta_logits', 'tta_accuracies', 'test_metrics', 'EpochCallback', 'Stopwatch', 'History', 'CheckpointError',
-           'CheckpointWriteError', 'Checkpoint', 'load_checkpoint', 'CountHostReads', 'PlainInputs', 'compile_model',
-           'uncompile', 'train_recipe', 'run_recipe', 'load_run', 'RunError', 'NonFiniteLoss', 'RunLock', 'RUN_JSON',
-           'HISTORY_COLS', 'read_run', 'write_run', 'read_history', 'write_history']
+           'CheckpointWriteError', 'Checkpoint', 'opt_state_to_params', 'load_checkpoint', 'CountHostReads',
+           'PlainInputs', 'compile_model', 'uncompile', 'train_recipe', 'run_recipe', 'load_run', 'RunError',
+           'NonFiniteLoss', 'RunLock', 'RUN_JSON', 'HISTORY_COLS', 'read_run', 'write_run', 'read_history',
+           'write_history']
 
 # %% ../nbs/03_train.ipynb #44161d5b
 class BF16Autocast(Callback):
@@ -393,6 +394,7 @@ def _plain(o):
     "`o` with numpy scalars (fastai's schedulers set hyperparameters as numpy floats) turned into Python ones"
     if isinstance(o, dict): return {k: _plain(v) for k, v in o.items()}
     if isinstance(o, (list, tuple)): return type(o)(_plain(v) for v in o)
+    if isinstance(o, L): return [_plain(v) for v in o]  # fastai's optimizers' state: `weights_only` loads lists, not `L`
     return o.item() if isinstance(o, np.generic) else o
 
 def _tuplify(o): return tuple(_tuplify(x) for x in o) if isinstance(o, (list, tuple)) else o
@@ -460,6 +462,13 @@ class Checkpoint(EpochCallback):
         if p is not None: p.result()
 
 # %% ../nbs/03_train.ipynb #7f6b2b92
+def opt_state_to_params(opt):
+    "Move each tensor of a fastai optimizer's state to its parameter's device (its `load_state_dict` keeps them where they were loaded)"
+    for p, st in opt.state.items():
+        for k, v in st.items():
+            if isinstance(v, torch.Tensor) and v.device != p.device: st[k] = v.to(p.device)
+    return opt
+
 _CK_FIELDS = dict(model=dict, opt=dict, epoch=int, rng=dict)
 
 def load_checkpoint(fname, learn=None) -> dict:
@@ -481,8 +490,10 @@ def load_checkpoint(fname, learn=None) -> dict:
             if learn.opt is None: learn.create_opt()
             groups = lambda: getattr(getattr(learn.opt, 'opt', None), 'param_groups', [])  # torch's optimizer inside fastai's wrapper
             kernels = [{k: g.get(k) for k in ('fused', 'foreach')} for g in groups()]
-            learn.opt.load_state_dict(ck['opt'])
+            fastai_opt = not isinstance(learn.opt, OptimWrapper)
+            learn.opt.load_state_dict({**ck['opt'], 'hypers': L(ck['opt']['hypers'])} if fastai_opt else ck['opt'])
             for g, k in zip(groups(), kernels): g.update(k)  # this device's kernels, not the saver's
+            if fastai_opt: opt_state_to_params(learn.opt)  # (torch's optimizers move their own)
             _set_rng_states(learn, ck['rng'])
         except Exception as e: raise CheckpointError(f"{fname}: damaged checkpoint ({type(e).__name__} restoring the optimizer or random states)") from None
     return ck
@@ -533,19 +544,20 @@ def compile_model(learn:Learner, mode:str|None=None, backend:str='inductor', war
     model, dev = learn.model, next(learn.model.parameters()).device
     if mode is None and backend == 'inductor' and dev.type == 'cuda': mode = 'reduce-overhead'  # CUDA graphs
     t0, graphs = time.perf_counter(), mode == 'reduce-overhead'
-    model.compile(mode=mode, backend=backend)
+    model.compile(mode=mode, backend=backend, dynamic=False)  # one graph per batch shape: CUDA graphs need static shapes
     learn.add_cb(PlainInputs(graphs))
     state = {k: v.clone() for k, v in model.state_dict().items()}
     prec, was_training = getattr(learn, 'precision', 'fp32'), model.training
-    cl = prec in ('bf16', 'fp16')  # the precision callbacks train in channels_last
-    if cl: model.to(memory_format=torch.channels_last)
+    amp = prec in ('bf16', 'fp16')  # the precision callbacks keep the model in channels_last
+    if amp: model.to(memory_format=torch.channels_last)
+    x_cl = prec == 'bf16'  # `BF16Autocast` makes the batches channels_last too; fastai's fp16 `MixedPrecision` leaves them as they are
     size = learn.dls.train_ds[0][0].shape[-2:] if len(learn.dls.train_ds) else (32, 32)
     for bs, train in ((learn.dls.train.bs, True), (learn.dls.valid.bs, False)):
-        x = torch.zeros(bs, 3, *size, device=dev).contiguous(memory_format=torch.channels_last if cl else torch.contiguous_format)
+        x = torch.zeros(bs, 3, *size, device=dev).contiguous(memory_format=torch.channels_last if x_cl else torch.contiguous_format)
         model.train(train)
         for _ in range(warmup):
             if graphs: torch.compiler.cudagraph_mark_step_begin()
-            with torch.set_grad_enabled(train), torch.autocast(dev.type, dtype=torch.float16 if prec == 'fp16' else torch.bfloat16, enabled=cl):
+            with torch.set_grad_enabled(train), torch.autocast(dev.type, dtype=torch.float16 if prec == 'fp16' else torch.bfloat16, enabled=amp):
                 out = model(x)
             if train: out.float().sum().backward()
     model.load_state_dict(state); model.zero_grad(set_to_none=True); model.train(was_training)
