@@ -35,6 +35,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 's8_fastai.core._is_a': ('core.html#_is_a', 's8_fastai/core.py'),
                                 's8_fastai.core._remove_empty_folders': ('core.html#_remove_empty_folders', 's8_fastai/core.py'),
                                 's8_fastai.core.atomic_write': ('core.html#atomic_write', 's8_fastai/core.py'),
+                                's8_fastai.core.cpu_bf16': ('core.html#cpu_bf16', 's8_fastai/core.py'),
                                 's8_fastai.core.cuda_bf16': ('core.html#cuda_bf16', 's8_fastai/core.py'),
                                 's8_fastai.core.environment': ('core.html#environment', 's8_fastai/core.py'),
                                 's8_fastai.core.pick_device': ('core.html#pick_device', 's8_fastai/core.py'),

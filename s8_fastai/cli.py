@@ -87,7 +87,7 @@ def s8_train(
     ghost_bn:int=None,                  # images per batch-norm group in training (Page's ghost batch norm: 32); 0 = off (the default)
     finder_its:int=None,                # batches the LR finder runs at most (default: the recipe's, 100)
     device:str='auto',                  # auto, cpu or cuda
-    precision:str=None,                 # auto (bf16; fp16 on CUDA GPUs without bf16; the default), bf16, fp16 or fp32
+    precision:str=None,                 # auto (bf16 where the CPU or GPU has it, else fp32 on the CPU and fp16 on CUDA; the default), bf16, fp16 or fp32
     compile:bool=False,                 # compile the model (CUDA graphs on a GPU); the compile time is reported apart
     no_report:bool=False,               # skip report.html and its figures at the end
     quiet:bool=False,                   # no progress bars
@@ -167,7 +167,7 @@ def s8_bench(
     steps:int=40,         # training steps timed for each of the two loops
     bs:int=Recipe.bs,     # batch size
     device:str='auto',    # auto, cpu or cuda
-    precision:str='auto', # auto (bf16; fp16 on CUDA GPUs without bf16), bf16, fp16 or fp32
+    precision:str='auto', # auto (bf16 where the CPU or GPU has it, else fp32 on the CPU and fp16 on CUDA), bf16, fp16 or fp32
     compile:bool=False,   # compile the model in both loops (CUDA graphs on a GPU)
     json:str=None,        # also write the figures to this JSON file
 ):

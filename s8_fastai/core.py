@@ -27,8 +27,8 @@ from fastai.torch_core import set_seed
 
 # %% auto #0
 __all__ = ['CIFAR10_CLASSES', 'CIFAR10_MEAN', 'CIFAR10_STD', 'OPTIMIZERS', 'PRESETS', 'PRECISIONS', 'Recipe', 'pick_device',
-           'cuda_bf16', 'pick_precision', 'resolve_device', 'seed_everything', 'environment', 'atomic_write',
-           'write_json']
+           'cuda_bf16', 'cpu_bf16', 'pick_precision', 'resolve_device', 'seed_everything', 'environment',
+           'atomic_write', 'write_json']
 
 # %% ../nbs/00_core.ipynb #aead32c5
 CIFAR10_CLASSES = ('airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck')
@@ -125,9 +125,16 @@ def cuda_bf16() -> bool:
     try: return torch.cuda.is_available() and torch.cuda.get_device_capability()[0] >= 8
     except (RuntimeError, AssertionError): return False
 
+def cpu_bf16() -> bool:
+    "Does this CPU compute in bfloat16 natively (oneDNN's bf16 kernels: AVX-512 or AMX), rather than emulate it?"
+    try: return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (RuntimeError, AttributeError): return False
+
 def pick_precision(device:torch.device, precision:str|None='auto') -> str:
-    "Precision for `device`: 'auto' is bf16 autocast on the CPU and on CUDA GPUs that have bf16, else fp16 with a gradient scaler"
-    if precision in (None, 'auto'): return 'bf16' if device.type == 'cpu' or cuda_bf16() else 'fp16'
+    "Precision for `device`: 'auto' is bf16 autocast where the CPU or GPU has bf16, else fp32 on the CPU and fp16 with a gradient scaler on CUDA"
+    if precision in (None, 'auto'):
+        if device.type == 'cpu': return 'bf16' if cpu_bf16() else 'fp32'
+        return 'bf16' if cuda_bf16() else 'fp16'
     if precision not in PRECISIONS: raise ValueError(f"unknown precision {precision!r}: use one of {', '.join(PRECISIONS)}")
     if precision == 'fp16' and device.type == 'cpu': raise ValueError("fp16 is for CUDA; on CPU use bf16 or fp32")
     return precision

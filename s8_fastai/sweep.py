@@ -439,7 +439,7 @@ def s8_sweep(
     ghost_bn:int=None,                  # images per batch-norm group in training (Page's ghost batch norm: 32); 0 = off (the default)
     finder_its:int=None,                # batches the LR finder runs at most (default: the recipe's, 100)
     device:str='auto',                  # auto, cpu or cuda
-    precision:str=None,                 # auto (bf16; fp16 on CUDA GPUs without bf16; the default), bf16, fp16 or fp32
+    precision:str=None,                 # auto (bf16 where the CPU or GPU has it, else fp32 on the CPU and fp16 on CUDA; the default), bf16, fp16 or fp32
     compile:bool=False,                 # compile the model (CUDA graphs on a GPU)
     no_report:bool=False,               # skip each run's report.html and its figures
     quiet:bool=False,                   # no progress lines (the summary table is still printed)

@@ -145,7 +145,7 @@ def recipe_opt(cfg:Recipe, fused:bool=False):
 def s8_learner(dls, # fastai `DataLoaders` (`cifar10_dls`); their device is the Learner's
                cfg:Recipe|None=None, # the recipe (loss, optimizer, logit scale)
                model=None, # default: `CustomResNet` with one output per class of `dls`
-               precision:str='auto', # 'auto' (bf16; fp16 on CUDA GPUs without bf16), 'bf16', 'fp16' or 'fp32'
+               precision:str='auto', # 'auto' (bf16 where the CPU or GPU has it, else fp32 on the CPU and fp16 on CUDA), 'bf16', 'fp16' or 'fp32'
                path='.', # folder the Learner saves into
                cbs=None, # more callbacks
               ) -> Learner:
