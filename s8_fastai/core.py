@@ -164,7 +164,9 @@ _UMASK = os.umask(0); os.umask(_UMASK)  # read once: the mode new files get
 def atomic_write(fname, write) -> Path:
     "Write `fname` by calling `write(tmp)` on a new temporary file of our own beside it, then renaming it over `fname` (a link there is replaced, never written through); on any failure the temporary file goes"
     fname = Path(fname)
-    fd, tmp = tempfile.mkstemp(prefix=f'.{fname.name}.', suffix='.tmp', dir=fname.parent)  # O_EXCL: never an existing file or link
+    # O_EXCL: never an existing file or link. Named `fname` plus one extension (`model.pth.tmpk2x_9abc`): `torch.save` names its
+    # archive after the file's name less its last extension, `model.pth` whatever the random part: the same weights, the same bytes
+    fd, tmp = tempfile.mkstemp(prefix=f'{fname.name}.tmp', dir=fname.parent)
     tmp = Path(tmp)
     try:
         os.fchmod(fd, 0o666 & ~_UMASK); os.close(fd)

@@ -25,13 +25,14 @@ REPORT_FIGURES = ('curves.png', 'class_accuracy.png', 'confusion_matrix.png', 'm
 RUN_FILES = frozenset((RUN_JSON, METRICS_JSON, HISTORY_CSV, MODEL, CHECKPOINT, LOCK, 'lr_find.png', 'lr_find.csv',
                        'report.html', 'gradcam.npz', *REPORT_FIGURES))
 _GRADCAM_PNG = re.compile(r'gradcam_[A-Za-z0-9_]+\.png')
-_TMP = re.compile(r'\.(.+)\.[A-Za-z0-9_]+\.tmp|(.+)\.tmp')  # `atomic_write`'s temporary files, and the older `name.tmp`
+_TMP = re.compile(r'(.+)\.tmp[A-Za-z0-9_]{8}|\.(.+)\.[A-Za-z0-9_]+\.tmp|(.+)\.tmp')  # `atomic_write`'s temporary files, and the older forms
 
 def is_run_file(name:str) -> bool:
     "Is `name` a file that a run (or its report) writes into its folder?"
     if name in RUN_FILES or _GRADCAM_PNG.fullmatch(name): return True
     m = _TMP.fullmatch(name)
-    return bool(m) and is_run_file(m.group(1) or m.group(2)) and not (m.group(1) or m.group(2)).endswith('.tmp')
+    base = m and next(g for g in m.groups() if g)
+    return bool(m) and is_run_file(base) and not base.endswith('.tmp')
 
 # %% ../nbs/02a_runfolder.ipynb #7350d6c4
 class RunError(ValueError):
