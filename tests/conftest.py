@@ -1,6 +1,11 @@
-import os
+import os, signal
 from pathlib import Path
 import pytest
+
+# A shell that starts the tests in the background (`pytest ... &`) ignores SIGINT for them, and the commands they start
+# inherit that: Ctrl-C would not reach them, and the interrupt tests would time out or find the run finished. The tests
+# stand for a user at a terminal, so the commands get Python's own Ctrl-C (a handler resets to the default at exec).
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN: signal.signal(signal.SIGINT, signal.default_int_handler)
 
 ROOT = Path(__file__).resolve().parents[1]
 CIFAR_JPEG = Path(os.environ.get('S8_CIFAR_JPEG', ROOT.parent/'shared'/'data'/'cifar10-jpeg'))
