@@ -30,9 +30,9 @@ _TMP = re.compile(r'(.+)\.tmp[A-Za-z0-9_]{8}|\.(.+)\.[A-Za-z0-9_]+\.tmp|(.+)\.tm
 def is_run_file(name:str) -> bool:
     "Is `name` a file that a run (or its report) writes into its folder?"
     if name in RUN_FILES or _GRADCAM_PNG.fullmatch(name): return True
-    m = _TMP.fullmatch(name)
-    base = m and next(g for g in m.groups() if g)
-    return bool(m) and is_run_file(base) and not base.endswith('.tmp')
+    if not (m := _TMP.fullmatch(name)): return False
+    base = next(g for g in m.groups() if g)  # the name the temporary file stands for
+    return is_run_file(base) and not base.endswith('.tmp')
 
 # %% ../nbs/02a_runfolder.ipynb #7350d6c4
 class RunError(ValueError):
